@@ -1,0 +1,182 @@
+//! The command line, as clap sees it.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use cce_autopilot::CertDuration;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Kubeconfigs for Huawei Cloud CCE Autopilot clusters: fetched, merged safely, kept fresh.
+///
+/// Credentials come from the same places as the official SDKs: HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK
+/// (or CLOUD_SDK_AK / CLOUD_SDK_SK), then ~/.huaweicloud/credentials.
+#[derive(Debug, Parser)]
+#[command(name = "cce-autopilot", version, about, long_about, propagate_version = true)]
+pub struct Cli {
+    /// Options shared by every command.
+    #[command(flatten)]
+    pub global: GlobalArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Options shared by every command.
+#[derive(Debug, Args, Clone)]
+pub struct GlobalArgs {
+    /// Region id, e.g. cn-north-4 (selects the endpoint and the project).
+    #[arg(long, global = true, env = "HUAWEICLOUD_SDK_REGION")]
+    pub region: Option<String>,
+    /// Project id (default: looked up from IAM for the region).
+    #[arg(long, global = true, env = "HUAWEICLOUD_SDK_PROJECT_ID")]
+    pub project_id: Option<String>,
+    /// Service URL; overrides the region's endpoint (http:// allowed for local emulators).
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint: Option<String>,
+    /// IAM URL for the project lookup (default: the region's).
+    #[arg(long, global = true, value_name = "URL", hide = true)]
+    pub iam_endpoint: Option<String>,
+    /// Time budget of one API call, e.g. 30s, 2m.
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
+    pub timeout: Duration,
+    /// Log what happens to stderr (-v: info, -vv: debug, -vvv: trace).
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Fetch, merge and inspect kubeconfigs.
+    #[command(subcommand)]
+    Kubeconfig(KubeconfigCommand),
+    /// Run the local emulator of the service.
+    #[command(subcommand)]
+    Emulator(EmulatorCommand),
+    /// Start the embedded emulator, fetch a kubeconfig with the real client, and use it over mTLS.
+    Demo(DemoArgs),
+}
+
+/// `kubeconfig …`
+#[derive(Debug, Subcommand)]
+pub enum KubeconfigCommand {
+    /// Print (or save) the kubeconfig as the service returns it.
+    Get(GetArgs),
+}
+
+/// Output formats of `kubeconfig get`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// kubectl's YAML layout.
+    Yaml,
+    /// The service's JSON.
+    Json,
+}
+
+/// `kubeconfig get`
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The cluster's id.
+    #[arg(long, value_name = "ID")]
+    pub cluster_id: String,
+    /// Certificate validity: days (1-1827), -1 or max for five years.
+    #[arg(long, default_value = "30", allow_hyphen_values = true, value_parser = parse_cert_duration)]
+    pub duration: CertDuration,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Yaml)]
+    pub format: Format,
+    /// Write to this file (0600, atomically) instead of stdout.
+    #[arg(short = 'o', long, value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// `emulator …`
+#[derive(Debug, Subcommand)]
+pub enum EmulatorCommand {
+    /// Serve the emulator until SIGINT/SIGTERM. First stdout line: the base URL.
+    Serve(ServeArgs),
+}
+
+/// `emulator serve`
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Access key to accept (with --sk).
+    #[arg(long, requires = "sk")]
+    pub ak: Option<String>,
+    /// Secret key of --ak.
+    #[arg(long, requires = "ak")]
+    pub sk: Option<String>,
+    /// Project id to serve.
+    #[arg(long = "project-id", value_name = "PID", id = "serve_project_id")]
+    pub project_id: Option<String>,
+    /// A cluster without a public IP (repeatable).
+    #[arg(long = "cluster", value_name = "ID")]
+    pub clusters: Vec<String>,
+    /// A cluster with a public IP (repeatable).
+    #[arg(long = "public-cluster", value_name = "ID")]
+    pub public_clusters: Vec<String>,
+    /// An X-Auth-Token to accept (repeatable).
+    #[arg(long = "token", value_name = "T")]
+    pub tokens: Vec<String>,
+    /// Keep the cluster CAs here so they survive restarts.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+}
+
+/// `demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the kubeconfig the demo writes in this directory instead of a temporary one.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+}
+
+/// Parses `30`, `-1` or `max`.
+pub fn parse_cert_duration(s: &str) -> Result<CertDuration, String> {
+    s.parse().map_err(|e: cce_autopilot::InvalidDuration| e.to_string())
+}
+
+/// Parses `90`, `90s`, `15m`, `2h`, `1d`.
+pub fn parse_duration(s: &str) -> Result<Duration, String> {
+    let s = s.trim();
+    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
+    let (number, unit) = s.split_at(split);
+    let n: u64 = number
+        .parse()
+        .map_err(|_| format!("invalid duration {s:?}: expected a number with s, m, h or d, e.g. 30s"))?;
+    let seconds = match unit {
+        "" | "s" => n,
+        "m" => n * 60,
+        "h" => n * 3600,
+        "d" => n * 86_400,
+        "ms" => return Ok(Duration::from_millis(n)),
+        other => return Err(format!("invalid duration unit {other:?} in {s:?}: use ms, s, m, h or d")),
+    };
+    Ok(Duration::from_secs(seconds))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn clap_definition_is_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn durations_parse() {
+        assert_eq!(parse_duration("90").unwrap(), Duration::from_secs(90));
+        assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
+        assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
+        assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert!(parse_duration("soon").is_err());
+        assert!(parse_duration("5w").is_err());
+        assert_eq!(parse_cert_duration("max").unwrap(), CertDuration::MAX);
+        assert!(parse_cert_duration("0").unwrap_err().contains("1 to 1827"));
+    }
+}

@@ -1,0 +1,62 @@
+//! What several commands share: building the client from the global options, writing private files.
+
+use std::io::Write as _;
+use std::path::Path;
+
+use anyhow::Context as _;
+use cce_autopilot::{Client, RetryConfig};
+
+use crate::cli::GlobalArgs;
+use crate::exit::CliError;
+
+/// The client the global options describe; credentials come from the official SDKs' sources.
+pub fn build_client(global: &GlobalArgs) -> anyhow::Result<Client> {
+    let mut builder = Client::builder().retry(RetryConfig::default().with_max_elapsed(global.timeout));
+    if let Some(region) = &global.region {
+        builder = builder.region(region);
+    }
+    if let Some(project) = &global.project_id {
+        builder = builder.project_id(project);
+    }
+    if let Some(endpoint) = &global.endpoint {
+        builder = builder.endpoint(endpoint);
+    }
+    if let Some(iam) = &global.iam_endpoint {
+        builder = builder.iam_endpoint(iam);
+    }
+    Ok(builder.timeout(global.timeout).build()?)
+}
+
+/// Writes `contents` to `path` atomically (temporary file in the same directory, fsync, rename), mode 0600.
+pub fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir,
+        _ => Path::new("."),
+    };
+    std::fs::create_dir_all(dir)
+        .map_err(|e| CliError::file(format!("cannot create directory {}: {e}", dir.display())))?;
+    let mut file = tempfile::NamedTempFile::new_in(dir)
+        .map_err(|e| CliError::file(format!("cannot create a temporary file in {}: {e}", dir.display())))?;
+    set_private(file.path())?;
+    file.write_all(contents)
+        .and_then(|()| file.as_file().sync_all())
+        .map_err(|e| CliError::file(format!("cannot write {}: {e}", path.display())))?;
+    file.persist(path)
+        .map_err(|e| CliError::file(format!("cannot replace {}: {}", path.display(), e.error)))?;
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+    Ok(())
+}
+
+#[cfg(unix)]
+fn set_private(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
+        .with_context(|| format!("cannot make {} private", path.display()))
+}
+
+#[cfg(not(unix))]
+fn set_private(_path: &Path) -> anyhow::Result<()> {
+    Ok(())
+}

@@ -1,0 +1,59 @@
+//! `emulator serve`: the local emulator until SIGINT or SIGTERM.
+
+use std::io::Write as _;
+
+use anyhow::Context as _;
+use cce_autopilot_emulator::{Emulator, demo_banner};
+
+use crate::cli::ServeArgs;
+use crate::exit;
+
+/// Starts the emulator, prints the banner (first line: the base URL), serves until a signal arrives.
+pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
+    let mut builder = Emulator::builder().listen(args.listen);
+    if let (Some(ak), Some(sk)) = (&args.ak, &args.sk) {
+        builder = builder.credentials(ak, sk);
+    }
+    if let Some(project) = &args.project_id {
+        builder = builder.project_id(project);
+    }
+    for id in &args.clusters {
+        builder = builder.cluster(id);
+    }
+    for id in &args.public_clusters {
+        builder = builder.public_cluster(id);
+    }
+    for token in &args.tokens {
+        builder = builder.token(token);
+    }
+    if let Some(dir) = &args.state_dir {
+        builder = builder.state_dir(dir);
+    }
+    let emulator = builder.start().await.context("cannot start the emulator")?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(demo_banner(&emulator).as_bytes())?;
+    out.flush()?;
+    drop(out);
+
+    wait_for_signal().await?;
+    eprintln!("stopping");
+    emulator.shutdown().await;
+    Ok(exit::OK)
+}
+
+#[cfg(unix)]
+async fn wait_for_signal() -> anyhow::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let mut term = signal(SignalKind::terminate())?;
+    tokio::select! {
+        r = tokio::signal::ctrl_c() => r?,
+        _ = term.recv() => {}
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+async fn wait_for_signal() -> anyhow::Result<()> {
+    tokio::signal::ctrl_c().await?;
+    Ok(())
+}

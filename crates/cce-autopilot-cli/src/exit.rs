@@ -1,0 +1,87 @@
+//! Exit codes: distinct per class of failure, so scripts can tell "fix your credentials" from "try again".
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | success |
+//! | 1 | unexpected failure |
+//! | 2 | usage error (bad flags or values; clap's own code) |
+//! | 3 | credentials or authentication (none found, rejected with 401/403) |
+//! | 4 | service error (any other error answer, or an answer that cannot be decoded) |
+//! | 5 | network (cannot connect, time-out) |
+//! | 6 | file (a kubeconfig or cache that cannot be read, parsed, locked or written) |
+//! | 7 | a certificate has expired (`kubeconfig inspect`) |
+//! | 8 | partial failure: some clusters failed, others succeeded |
+
+use std::process::ExitCode;
+
+use cce_autopilot::ErrorKind;
+
+/// Success.
+pub const OK: u8 = 0;
+/// Unexpected failure.
+pub const FAILURE: u8 = 1;
+/// Bad flags or values.
+pub const USAGE: u8 = 2;
+/// Credentials or authentication.
+pub const AUTH: u8 = 3;
+/// A service error.
+pub const SERVICE: u8 = 4;
+/// A network failure.
+pub const NETWORK: u8 = 5;
+/// A file error.
+pub const FILE: u8 = 6;
+/// An expired certificate.
+pub const EXPIRED: u8 = 7;
+/// Some clusters failed.
+pub const PARTIAL: u8 = 8;
+
+/// An error that knows its exit code.
+#[derive(Debug, thiserror::Error)]
+#[error("{message}")]
+pub struct CliError {
+    /// The exit code.
+    pub code: u8,
+    /// The one-line message.
+    pub message: String,
+}
+
+impl CliError {
+    /// A usage error.
+    pub fn usage(message: impl Into<String>) -> Self {
+        CliError { code: USAGE, message: message.into() }
+    }
+
+    /// A file error.
+    pub fn file(message: impl Into<String>) -> Self {
+        CliError { code: FILE, message: message.into() }
+    }
+}
+
+/// The exit code for an error chain.
+pub fn code_for(error: &anyhow::Error) -> u8 {
+    for cause in error.chain() {
+        if let Some(e) = cause.downcast_ref::<CliError>() {
+            return e.code;
+        }
+        if let Some(e) = cause.downcast_ref::<cce_autopilot::Error>() {
+            return match e.kind() {
+                ErrorKind::InvalidInput => USAGE,
+                ErrorKind::Credentials | ErrorKind::Auth => AUTH,
+                ErrorKind::Config => USAGE,
+                ErrorKind::Network => NETWORK,
+                _ => SERVICE,
+            };
+        }
+        if cause.downcast_ref::<crate::kubefile::KubefileError>().is_some()
+            || cause.downcast_ref::<std::io::Error>().is_some()
+        {
+            return FILE;
+        }
+    }
+    FAILURE
+}
+
+/// Converts a code to the process exit code.
+pub fn exit_code(code: u8) -> ExitCode {
+    ExitCode::from(code)
+}

@@ -1,0 +1,164 @@
+//! Crash-safe replacement of a kubeconfig file: temp file in the same directory, fsync, rename,
+//! fsync of the directory; the previous version kept as `<file>.bak`; everything 0600.
+
+use std::ffi::OsString;
+use std::fs::{self, DirBuilder, File, Permissions};
+use std::io::{self, Write as _};
+use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
+use std::path::{Path, PathBuf};
+
+use super::error::{KubefileError, Result};
+
+/// `<file>.bak`, where the previous version of a rewritten file is kept.
+pub fn backup_path_for(target: &Path) -> PathBuf {
+    let mut name = OsString::from(target.as_os_str());
+    name.push(".bak");
+    PathBuf::from(name)
+}
+
+/// Creates `dir` and its missing parents with mode 0700 (an existing directory is left as is).
+pub fn ensure_dir(dir: &Path) -> io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
+    DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    // Make the new directory's entry durable too.
+    if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
+        let _ = File::open(parent).and_then(|d| d.sync_all());
+    }
+    Ok(())
+}
+
+/// The file a write to `target` must replace: `target` itself, or what it links to when it is
+/// a symlink (renaming over the link would turn it into a regular file).
+pub fn resolve_target(target: &Path) -> io::Result<PathBuf> {
+    let mut current = target.to_path_buf();
+    // A bounded walk, like the kernel's limit on nested links.
+    for _ in 0..40 {
+        match fs::symlink_metadata(&current) {
+            Ok(meta) if meta.file_type().is_symlink() => {
+                let link = fs::read_link(&current)?;
+                current = match current.parent() {
+                    Some(parent) if link.is_relative() => parent.join(link),
+                    _ => link,
+                };
+            }
+            Ok(_) => return Ok(current),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(current),
+            Err(e) => return Err(e),
+        }
+    }
+    Err(io::Error::other("too many levels of symbolic links"))
+}
+
+/// Replaces `target` with `contents` so that a crash at any moment leaves either the old or the
+/// new file, never a partial one:
+///
+/// 1. the parent directory is created (0700) if missing;
+/// 2. `previous` (the bytes read under the lock), if any, is written to `<file>.bak` the same
+///    atomic way, mode 0600;
+/// 3. `contents` goes to a temp file in the same directory (mode 0600), which is fsynced and
+///    renamed over the target; then the directory is fsynced.
+///
+/// The target ends with mode 0600 whether it is new or was 0644 before. A symlinked target is
+/// written through: the file it points to is replaced, the link stays.
+pub fn write_atomic(target: &Path, contents: &[u8], previous: Option<&[u8]>) -> Result<()> {
+    let fail = |step: &'static str| {
+        let path = target.to_path_buf();
+        move |source: io::Error| KubefileError::Write { path, step, source }
+    };
+    let real = resolve_target(target).map_err(fail("resolving symbolic links"))?;
+    let dir = match real.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    ensure_dir(&dir).map_err(fail("creating the directory"))?;
+    if let Some(previous) = previous {
+        replace_file(&dir, &backup_path_for(&real), previous)
+            .map_err(fail("keeping the previous version as .bak"))?;
+    }
+    replace_file(&dir, &real, contents).map_err(fail("replacing the file"))?;
+    File::open(&dir)
+        .and_then(|d| d.sync_all())
+        .map_err(fail("syncing the directory"))?;
+    Ok(())
+}
+
+fn replace_file(dir: &Path, path: &Path, contents: &[u8]) -> io::Result<()> {
+    let prefix = format!(
+        ".{}.",
+        path.file_name()
+            .map(|n| n.to_string_lossy())
+            .unwrap_or_default()
+    );
+    let mut tmp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .suffix(".tmp")
+        .permissions(Permissions::from_mode(0o600))
+        .tempfile_in(dir)?;
+    // Whatever the umask did, the file holds keys: owner only.
+    tmp.as_file()
+        .set_permissions(Permissions::from_mode(0o600))?;
+    tmp.write_all(contents)?;
+    tmp.as_file().sync_all()?;
+    tmp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn mode(p: &Path) -> u32 {
+        fs::metadata(p).unwrap().permissions().mode() & 0o777
+    }
+
+    #[test]
+    fn new_file_in_new_directory_is_0600_in_0700() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("a/b/config");
+        write_atomic(&target, b"kind: Config\n", None).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"kind: Config\n");
+        assert_eq!(mode(&target), 0o600);
+        assert_eq!(mode(&dir.path().join("a/b")), 0o700);
+        assert!(!backup_path_for(&target).exists());
+    }
+
+    #[test]
+    fn existing_0644_file_becomes_0600_and_its_previous_version_is_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("config");
+        fs::write(&target, b"old").unwrap();
+        fs::set_permissions(&target, Permissions::from_mode(0o644)).unwrap();
+        write_atomic(&target, b"new", Some(b"old")).unwrap();
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+        assert_eq!(mode(&target), 0o600);
+        let bak = backup_path_for(&target);
+        assert_eq!(fs::read(&bak).unwrap(), b"old");
+        assert_eq!(mode(&bak), 0o600);
+        let leftovers: Vec<_> = fs::read_dir(dir.path())
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .filter(|n| n.ends_with(".tmp"))
+            .collect();
+        assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn a_symlinked_target_is_written_through() {
+        let dir = tempfile::tempdir().unwrap();
+        let real = dir.path().join("real");
+        fs::write(&real, b"old").unwrap();
+        let link = dir.path().join("config");
+        std::os::unix::fs::symlink("real", &link).unwrap();
+        write_atomic(&link, b"new", Some(b"old")).unwrap();
+        assert!(
+            fs::symlink_metadata(&link)
+                .unwrap()
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(fs::read(&real).unwrap(), b"new");
+        assert_eq!(fs::read(backup_path_for(&real)).unwrap(), b"old");
+    }
+}

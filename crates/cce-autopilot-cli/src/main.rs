@@ -1,0 +1,38 @@
+//! `cce-autopilot`: kubeconfigs for CCE Autopilot clusters. See `cce-autopilot --help`.
+
+use std::process::ExitCode;
+
+use cce_autopilot_cli::cli::Cli;
+use cce_autopilot_cli::{commands, exit};
+use clap::Parser;
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(cli.global.verbose);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return exit::exit_code(exit::FAILURE);
+        }
+    };
+    match runtime.block_on(commands::run(cli)) {
+        Ok(code) => exit::exit_code(code),
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            exit::exit_code(exit::code_for(&error))
+        }
+    }
+}
+
+fn init_tracing(verbose: u8) {
+    let level = match verbose {
+        0 => "warn",
+        1 => "info",
+        2 => "debug",
+        _ => "trace",
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_env("CCE_AUTOPILOT_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(level));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).init();
+}

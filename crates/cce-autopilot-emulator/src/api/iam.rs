@@ -1,0 +1,71 @@
+//! `GET /v3/projects?name=<region>`: the IAM project lookup, in Keystone's shape.
+
+use std::sync::Arc;
+
+use axum::extract::{Request, State};
+use axum::http::{HeaderName, HeaderValue, StatusCode};
+use axum::response::Response;
+use serde_json::{Value, json};
+
+use super::auth::{Incoming, authenticate};
+use super::{ApiError, JSON_UTF8, decode_query, json_response, read_body};
+use crate::state::Shared;
+
+const X_IAM_TRACE_ID: HeaderName = HeaderName::from_static("x-iam-trace-id");
+
+pub(super) async fn projects(
+    State(shared): State<Arc<Shared>>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let (parts, body) = req.into_parts();
+    let body = read_body(body).await?;
+    authenticate(
+        &shared,
+        &Incoming {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            body: &body,
+        },
+    )?;
+    let query = decode_query(parts.uri.query());
+    let name = query
+        .iter()
+        .rev()
+        .find(|(key, _)| key == "name")
+        .map(|(_, value)| value.as_str());
+    let projects: Vec<Value> = shared
+        .iam_projects
+        .iter()
+        .filter(|p| name.is_none_or(|n| n == p.name))
+        .map(|p| {
+            json!({
+                "id": p.id,
+                "name": p.name,
+                "domain_id": shared.domain_id,
+                "enabled": true,
+                "parent_id": shared.domain_id,
+                "is_domain": false,
+                "description": "",
+                "links": {"self": format!("{}/v3/projects/{}", shared.base_url, p.id)},
+            })
+        })
+        .collect();
+    let self_link = match parts.uri.query() {
+        Some(query) => format!("{}/v3/projects?{query}", shared.base_url),
+        None => format!("{}/v3/projects", shared.base_url),
+    };
+    let answer = json!({
+        "projects": projects,
+        "links": {"self": self_link, "previous": null, "next": null},
+    });
+    let mut response = json_response(
+        StatusCode::OK,
+        JSON_UTF8,
+        serde_json::to_vec(&answer).unwrap_or_default(),
+    );
+    if let Ok(trace) = HeaderValue::from_str(&format!("{:032x}", rand::random::<u128>())) {
+        response.headers_mut().insert(X_IAM_TRACE_ID, trace);
+    }
+    Ok(response)
+}

@@ -1,0 +1,284 @@
+//! The plain-HTTP API: the CCE cluster-certificate route, the IAM project lookup and the ECS metadata
+//! credential service, behind one middleware that plays the API gateway's part (request ids, `Date`,
+//! error bodies, fault injection, the request log).
+
+mod auth;
+mod cce;
+mod iam;
+mod jackson;
+mod metadata;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::{Request, State};
+use axum::http::header::{
+    CONTENT_LENGTH, CONTENT_TYPE, DATE, HeaderName, HeaderValue, RETRY_AFTER,
+};
+use axum::http::{HeaderMap, StatusCode};
+use axum::middleware::{Next, from_fn_with_state};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use cce_autopilot_model::ErrorBody;
+use percent_encoding::percent_decode_str;
+
+use crate::codes;
+use crate::faults::{FaultKind, FaultScope, RejectStatus};
+use crate::serve::{ConnControl, TruncatedBody};
+use crate::state::{RequestRecord, Shared, lock};
+
+/// The response header carrying the request id.
+pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+/// Bodies larger than this are refused (the real body is a dozen bytes).
+const BODY_LIMIT: usize = 1 << 20;
+const JSON: &str = "application/json";
+const JSON_UTF8: &str = "application/json;charset=UTF-8";
+
+/// The path prefix of the CCE Autopilot API.
+const CCE_PREFIX: &str = "/autopilot/";
+/// The path prefix of IAM.
+const IAM_PREFIX: &str = "/v3/";
+
+/// An error answer. Handlers return it; the gateway middleware renders its body with the request id.
+#[derive(Clone, Debug)]
+pub(crate) struct ApiError {
+    status: StatusCode,
+    code: &'static str,
+    message: String,
+}
+
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut response = self.status.into_response();
+        response.extensions_mut().insert(self);
+        response
+    }
+}
+
+/// 32 lower-case hex digits, like the gateway's.
+fn new_request_id() -> String {
+    format!("{:032x}", rand::random::<u128>())
+}
+
+/// The headers as (name, value) pairs for the signature check; values that are not UTF-8 are taken lossily
+/// (they then fail the check, as they would at the gateway).
+pub(crate) fn header_pairs(headers: &HeaderMap) -> Vec<(String, String)> {
+    headers
+        .iter()
+        .map(|(name, value)| {
+            (
+                name.as_str().to_owned(),
+                String::from_utf8_lossy(value.as_bytes()).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The query as percent-decoded pairs (`+` stays `+`: the SDKs encode a space as `%20`).
+pub(crate) fn decode_query(raw: Option<&str>) -> Vec<(String, String)> {
+    let decode = |s: &str| percent_decode_str(s).decode_utf8_lossy().into_owned();
+    raw.unwrap_or_default()
+        .split('&')
+        .filter(|pair| !pair.is_empty())
+        .map(|pair| {
+            let (key, value) = pair.split_once('=').unwrap_or((pair, ""));
+            (decode(key), decode(value))
+        })
+        .collect()
+}
+
+/// Reads a whole body, refusing one larger than [`BODY_LIMIT`].
+pub(crate) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
+    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|err| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_REQUEST,
+            format!(
+                "Invalid request: cannot read the body ({err}); send at most {BODY_LIMIT} bytes"
+            ),
+        )
+    })
+}
+
+/// A JSON answer with the given body bytes.
+pub(crate) fn json_response(
+    status: StatusCode,
+    content_type: &'static str,
+    body: Vec<u8>,
+) -> Response {
+    let mut response = (status, body).into_response();
+    response
+        .headers_mut()
+        .insert(CONTENT_TYPE, HeaderValue::from_static(content_type));
+    response
+}
+
+pub(crate) fn router(shared: Arc<Shared>) -> Router {
+    Router::new()
+        .route(
+            "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/clustercert",
+            post(cce::cluster_cert),
+        )
+        .route("/v3/projects", get(iam::projects))
+        .route("/meta-data/latest/api/token", put(metadata::token))
+        .route("/openstack/latest/securitykey", get(metadata::security_key))
+        .fallback(not_found)
+        .method_not_allowed_fallback(not_found)
+        .layer(from_fn_with_state(shared.clone(), gateway))
+        .with_state(shared)
+}
+
+async fn not_found() -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        codes::API_NOT_FOUND,
+        "The API does not exist or has not been published in the environment",
+    )
+}
+
+fn in_scope(scope: FaultScope, path: &str) -> bool {
+    match scope {
+        FaultScope::Certificate => path.starts_with(CCE_PREFIX),
+        FaultScope::Gateway => path.starts_with(CCE_PREFIX) || path.starts_with(IAM_PREFIX),
+        FaultScope::All => true,
+    }
+}
+
+fn reject(status: RejectStatus, retry_after_secs: u64) -> Response {
+    let error = match status {
+        RejectStatus::TooManyRequests => ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            codes::THROTTLED,
+            "The throttling threshold has been reached: policy user over ratelimit",
+        ),
+        RejectStatus::ServiceUnavailable => ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            codes::UNAVAILABLE,
+            "Backend unavailable, please retry later",
+        ),
+    };
+    let mut response = error.into_response();
+    response
+        .headers_mut()
+        .insert(RETRY_AFTER, HeaderValue::from(retry_after_secs));
+    response
+}
+
+/// The gateway in front of every route: faults, request id, `Date`, error bodies, the request log.
+async fn gateway(State(shared): State<Arc<Shared>>, req: Request, next: Next) -> Response {
+    let request_id = new_request_id();
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let control = req.extensions().get::<ConnControl>().cloned();
+
+    let decision = {
+        let mut faults = lock(&shared.faults);
+        in_scope(faults.scope(), &path).then(|| faults.decide())
+    };
+    if let Some(decision) = decision
+        && !decision.latency.is_zero()
+    {
+        tokio::time::sleep(decision.latency).await;
+    }
+    let fault = decision.and_then(|d| d.fault);
+    let record = |status: Option<u16>| RequestRecord {
+        method: method.clone(),
+        path: path.clone(),
+        status,
+        request_id: request_id.clone(),
+        fault,
+    };
+
+    let mut response = match (fault, decision) {
+        (Some(FaultKind::Dropped), _) => {
+            tracing::debug!(%method, %path, %request_id, "fault: dropping the connection");
+            if let Some(control) = &control {
+                control.kill();
+            }
+            lock(&shared.log).push(record(None));
+            return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+        }
+        (Some(FaultKind::Rejected), Some(decision)) => {
+            reject(decision.reject_status, decision.retry_after_secs)
+        }
+        _ => next.run(req).await,
+    };
+
+    if let Some(error) = response.extensions_mut().remove::<ApiError>() {
+        let body = ErrorBody::new(error.code, error.message).with_request_id(&request_id);
+        let bytes = serde_json::to_vec(&body).unwrap_or_default();
+        response.headers_mut().remove(CONTENT_LENGTH);
+        response
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static(JSON));
+        *response.body_mut() = Body::from(bytes);
+    }
+    let headers = response.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&request_id) {
+        headers.insert(X_REQUEST_ID, value);
+    }
+    if let Ok(value) = HeaderValue::from_str(&httpdate::fmt_http_date(shared.clock.now_system())) {
+        headers.insert(DATE, value);
+    }
+
+    if fault == Some(FaultKind::Truncated) {
+        response = truncate(response, control).await;
+    }
+    let status = response.status().as_u16();
+    tracing::debug!(%method, %path, %request_id, status, ?fault, "answered");
+    lock(&shared.log).push(record(Some(status)));
+    response
+}
+
+/// The same answer, advertising its full length but carrying only the first half of its body.
+async fn truncate(response: Response, control: Option<ConnControl>) -> Response {
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, usize::MAX)
+        .await
+        .unwrap_or_default();
+    parts
+        .headers
+        .insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    let half = bytes.slice(..bytes.len() / 2);
+    Response::from_parts(parts, Body::new(TruncatedBody::new(half, control)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn query_pairs_are_percent_decoded_without_plus_rules() {
+        assert_eq!(
+            decode_query(Some("name=cn-north-4&x=a%20b+c&flag")),
+            vec![
+                ("name".to_owned(), "cn-north-4".to_owned()),
+                ("x".to_owned(), "a b+c".to_owned()),
+                ("flag".to_owned(), String::new()),
+            ]
+        );
+        assert!(decode_query(None).is_empty());
+    }
+
+    #[test]
+    fn request_ids_are_32_hex_digits() {
+        let id = new_request_id();
+        assert_eq!(id.len(), 32);
+        assert!(
+            id.bytes()
+                .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+        );
+        assert_ne!(id, new_request_id());
+    }
+}

@@ -1,0 +1,541 @@
+//! Configuring and starting an emulator.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use cce_autopilot_signing::SecretKey;
+use sha2::{Digest as _, Sha256};
+use tokio::net::TcpListener;
+
+use crate::clock::Clock;
+use crate::demo;
+use crate::error::{EmulatorError, Result};
+use crate::faults::{FaultState, Faults};
+use crate::handle::EmulatorHandle;
+use crate::pki::ClusterCa;
+use crate::serve::serve_http;
+use crate::state::{Cluster, Credential, IamProject, MetadataConfig, RequestLog, Shared};
+use crate::stub::{serve_stub, tls_acceptor};
+
+/// Entry point: `Emulator::builder()...start().await`.
+#[derive(Debug, Clone, Copy)]
+pub struct Emulator;
+
+impl Emulator {
+    /// A builder preset with the demo set-up (see [`demo`](crate::demo)): region `cn-north-4`, a fixed
+    /// project ID, the demo AK/SK pair and token, one private and one public cluster.
+    pub fn builder() -> EmulatorBuilder {
+        EmulatorBuilder::default()
+    }
+}
+
+/// Configuration of an emulator. Every setter has a demo default; the first call of
+/// [`credentials`](Self::credentials), [`token`](Self::token) or
+/// [`cluster`](Self::cluster)/[`public_cluster`](Self::public_cluster) replaces the demo values of its kind,
+/// later calls add to it.
+#[derive(Clone)]
+pub struct EmulatorBuilder {
+    region: String,
+    project_id: String,
+    credentials: Vec<(String, SecretKey)>,
+    custom_credentials: bool,
+    tokens: Vec<String>,
+    custom_tokens: bool,
+    clusters: Vec<(String, bool)>,
+    custom_clusters: bool,
+    iam_projects: Vec<(String, String)>,
+    state_dir: Option<PathBuf>,
+    faults: Faults,
+    clock_offset_secs: i64,
+    listen: SocketAddr,
+    credential_ttl: Duration,
+    metadata_token_service: bool,
+    metadata_agency: bool,
+}
+
+impl Default for EmulatorBuilder {
+    fn default() -> Self {
+        Self {
+            region: demo::REGION.to_owned(),
+            project_id: demo::PROJECT_ID.to_owned(),
+            credentials: vec![(
+                demo::ACCESS_KEY.to_owned(),
+                SecretKey::from(demo::SECRET_KEY),
+            )],
+            custom_credentials: false,
+            tokens: vec![demo::TOKEN.to_owned()],
+            custom_tokens: false,
+            clusters: vec![
+                (demo::PRIVATE_CLUSTER_ID.to_owned(), false),
+                (demo::PUBLIC_CLUSTER_ID.to_owned(), true),
+            ],
+            custom_clusters: false,
+            iam_projects: Vec::new(),
+            state_dir: None,
+            faults: Faults::default(),
+            clock_offset_secs: 0,
+            listen: SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0),
+            credential_ttl: Duration::from_secs(6 * 3600),
+            metadata_token_service: true,
+            metadata_agency: true,
+        }
+    }
+}
+
+/// Shows names and ids only: never the secret keys or tokens.
+impl fmt::Debug for EmulatorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmulatorBuilder")
+            .field("region", &self.region)
+            .field("project_id", &self.project_id)
+            .field(
+                "access_keys",
+                &self
+                    .credentials
+                    .iter()
+                    .map(|(ak, _)| ak)
+                    .collect::<Vec<_>>(),
+            )
+            .field("tokens", &format_args!("{} redacted", self.tokens.len()))
+            .field("clusters", &self.clusters)
+            .field("iam_projects", &self.iam_projects)
+            .field("state_dir", &self.state_dir)
+            .field("faults", &self.faults)
+            .field("clock_offset_secs", &self.clock_offset_secs)
+            .field("listen", &self.listen)
+            .field("credential_ttl", &self.credential_ttl)
+            .field("metadata_token_service", &self.metadata_token_service)
+            .field("metadata_agency", &self.metadata_agency)
+            .finish()
+    }
+}
+
+impl EmulatorBuilder {
+    /// The region the emulator serves (the IAM project name, the `V11-HMAC-SHA256` scope region).
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = region.into();
+        self
+    }
+
+    /// The account's project ID in that region: the only one the cluster-certificate route accepts.
+    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+        self.project_id = project_id.into();
+        self
+    }
+
+    /// An AK/SK pair to accept. The first call replaces the demo pair; the first pair is the one
+    /// [`EmulatorHandle::access_key`] reports.
+    pub fn credentials(
+        mut self,
+        access_key: impl Into<String>,
+        secret_key: impl Into<String>,
+    ) -> Self {
+        if !self.custom_credentials {
+            self.credentials.clear();
+            self.custom_credentials = true;
+        }
+        self.credentials
+            .push((access_key.into(), SecretKey::from(secret_key.into())));
+        self
+    }
+
+    /// An `X-Auth-Token` value to accept. The first call replaces the demo token.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        if !self.custom_tokens {
+            self.tokens.clear();
+            self.custom_tokens = true;
+        }
+        self.tokens.push(token.into());
+        self
+    }
+
+    /// A cluster without a public IP. The first cluster call replaces the demo clusters.
+    pub fn cluster(self, cluster_id: impl Into<String>) -> Self {
+        self.add_cluster(cluster_id.into(), false)
+    }
+
+    /// A cluster with a public IP (an `externalCluster` entry). The first cluster call replaces the demo
+    /// clusters.
+    pub fn public_cluster(self, cluster_id: impl Into<String>) -> Self {
+        self.add_cluster(cluster_id.into(), true)
+    }
+
+    fn add_cluster(mut self, cluster_id: String, public: bool) -> Self {
+        if !self.custom_clusters {
+            self.clusters.clear();
+            self.custom_clusters = true;
+        }
+        self.clusters.push((cluster_id, public));
+        self
+    }
+
+    /// One more project that the IAM lookup lists (under `name`) besides the emulator's own. Listing a
+    /// second project under the region's name makes `GET /v3/projects?name=<region>` return two, for
+    /// testing a client's handling of an ambiguous answer. These projects are not accepted by the
+    /// cluster-certificate route.
+    pub fn iam_project(mut self, name: impl Into<String>, project_id: impl Into<String>) -> Self {
+        self.iam_projects.push((name.into(), project_id.into()));
+        self
+    }
+
+    /// Keep each cluster's CA (key `0600` and certificate) under this directory, in
+    /// `clusters/<cluster id>/ca.{key,crt}`, so that certificates stay valid across restarts.
+    pub fn state_dir(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.state_dir = Some(dir.into());
+        self
+    }
+
+    /// Faults to inject from the start (see [`EmulatorHandle::set_faults`] to change them later).
+    pub fn faults(mut self, faults: Faults) -> Self {
+        self.faults = faults;
+        self
+    }
+
+    /// Runs the emulator's clock `offset` ahead of the system clock, so that clients appear `offset` behind.
+    pub fn clock_offset(self, offset: Duration) -> Self {
+        self.clock_offset_secs(i64::try_from(offset.as_secs()).unwrap_or(i64::MAX))
+    }
+
+    /// Runs the emulator's clock this many seconds ahead of the system clock (negative: behind).
+    /// The gateway's skew check, the certificates and the stubs' certificate checks all use this clock.
+    pub fn clock_offset_secs(mut self, seconds: i64) -> Self {
+        self.clock_offset_secs = seconds;
+        self
+    }
+
+    /// The address of the HTTP API (default `127.0.0.1:0`: a free port on loopback).
+    pub fn listen(mut self, addr: SocketAddr) -> Self {
+        self.listen = addr;
+        self
+    }
+
+    /// How long temporary credentials from the metadata service stay valid (default six hours).
+    pub fn temporary_credentials_ttl(mut self, ttl: Duration) -> Self {
+        self.credential_ttl = ttl;
+        self
+    }
+
+    /// Whether the metadata token service exists (default `true`). Without it,
+    /// `PUT /meta-data/latest/api/token` answers 404 and the credentials need no `X-Metadata-Token`.
+    pub fn metadata_token_service(mut self, enabled: bool) -> Self {
+        self.metadata_token_service = enabled;
+        self
+    }
+
+    /// Whether the server has an agency (default `true`). Without one, `GET /openstack/latest/securitykey`
+    /// answers 401 `Please configure Cloud Service Agency first`.
+    pub fn metadata_agency(mut self, enabled: bool) -> Self {
+        self.metadata_agency = enabled;
+        self
+    }
+
+    fn validate(&self) -> Result<()> {
+        let invalid = |reason: String| Err(EmulatorError::InvalidConfig { reason });
+        let plain = |s: &str| {
+            !s.is_empty()
+                && s.len() <= 64
+                && s.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+                && !s.starts_with('.')
+        };
+        if !plain(&self.region) {
+            return invalid(format!(
+                "region {:?} must be 1 to 64 letters, digits, '-', '_' or '.'",
+                self.region
+            ));
+        }
+        if !plain(&self.project_id) {
+            return invalid(format!(
+                "project ID {:?} must be 1 to 64 letters, digits, '-', '_' or '.'",
+                self.project_id
+            ));
+        }
+        if self.credentials.is_empty() {
+            return invalid("at least one AK/SK pair is needed".to_owned());
+        }
+        for (ak, _) in &self.credentials {
+            if ak.is_empty()
+                || ak
+                    .bytes()
+                    .any(|b| !b.is_ascii_graphic() || b",=/".contains(&b))
+            {
+                return invalid(format!(
+                    "access key {ak:?} must be non-empty printable ASCII without ',', '=' or '/'"
+                ));
+            }
+        }
+        let mut seen = HashMap::new();
+        for (id, _) in &self.clusters {
+            if !plain(id) {
+                return invalid(format!(
+                    "cluster ID {id:?} must be 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'"
+                ));
+            }
+            if seen.insert(id.as_str(), ()).is_some() {
+                return invalid(format!("cluster ID {id:?} is configured twice"));
+            }
+        }
+        Ok(())
+    }
+
+    /// Binds the listeners, creates (or loads) the cluster CAs, and starts serving.
+    pub async fn start(self) -> Result<EmulatorHandle> {
+        self.validate()?;
+        let clock = Clock::new(self.clock_offset_secs);
+        let listener = bind(self.listen).await?;
+        let local = local_addr(&listener, self.listen)?;
+        let base_url = format!("http://{}", connectable(local));
+
+        let mut clusters = Vec::new();
+        let mut stubs = Vec::new();
+        for (id, public) in &self.clusters {
+            let now = clock.now();
+            let ca = match &self.state_dir {
+                Some(dir) => ClusterCa::load_or_create(dir, id, now)?,
+                None => ClusterCa::generate(id, now)?,
+            };
+            let acceptor = tls_acceptor(id, &ca, &clock)?;
+            let internal_addr = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+            let internal = bind(internal_addr).await?;
+            let internal_url = format!("https://{}", local_addr(&internal, internal_addr)?);
+            let external = if *public {
+                Some(bind_external().await?)
+            } else {
+                None
+            };
+            let external_url = match &external {
+                Some((listener, asked)) => {
+                    Some(format!("https://{}", local_addr(listener, *asked)?))
+                }
+                None => None,
+            };
+            let cluster = Arc::new(Cluster {
+                id: id.clone(),
+                public: *public,
+                ca,
+                port_id: port_id(id),
+                internal_url,
+                external_url,
+                issued: Default::default(),
+                accepted_clients: Mutex::default(),
+                rejected_handshakes: Default::default(),
+            });
+            stubs.push((internal, acceptor.clone(), cluster.clone()));
+            if let Some((listener, _)) = external {
+                stubs.push((listener, acceptor, cluster.clone()));
+            }
+            clusters.push(cluster);
+        }
+
+        let mut iam_projects = vec![IamProject {
+            name: self.region.clone(),
+            id: self.project_id.clone(),
+        }];
+        iam_projects.extend(self.iam_projects.iter().map(|(name, id)| IamProject {
+            name: name.clone(),
+            id: id.clone(),
+        }));
+        let credentials = self
+            .credentials
+            .iter()
+            .map(|(ak, sk)| {
+                (
+                    ak.clone(),
+                    Credential {
+                        secret: sk.clone(),
+                        temporary: None,
+                    },
+                )
+            })
+            .collect();
+        let shared = Arc::new(Shared {
+            base_url: base_url.clone(),
+            region: self.region.clone(),
+            project_id: self.project_id.clone(),
+            domain_id: hex_digest("domain", &self.project_id)[..32].to_owned(),
+            iam_projects,
+            credentials: Mutex::new(credentials),
+            tokens: self.tokens.clone(),
+            clusters,
+            clock,
+            faults: Mutex::new(FaultState::new(self.faults.clone())),
+            log: Mutex::new(RequestLog::default()),
+            metadata: MetadataConfig {
+                token_service: self.metadata_token_service,
+                agency: self.metadata_agency,
+                credential_ttl: time::Duration::try_from(self.credential_ttl)
+                    .unwrap_or(time::Duration::hours(6)),
+            },
+            metadata_tokens: Mutex::default(),
+        });
+
+        let mut tasks = vec![tokio::spawn(serve_http(
+            listener,
+            crate::api::router(shared.clone()),
+        ))];
+        for (listener, acceptor, cluster) in stubs {
+            tasks.push(tokio::spawn(serve_stub(listener, acceptor, cluster)));
+        }
+        tracing::info!(url = %base_url, "CCE Autopilot emulator listening");
+        let (access_key, secret_key) = self.credentials[0].clone();
+        Ok(EmulatorHandle::new(
+            shared,
+            local,
+            base_url,
+            tasks,
+            access_key,
+            secret_key,
+            self.clusters.iter().map(|(id, _)| id.clone()).collect(),
+        ))
+    }
+}
+
+impl EmulatorBuilder {
+    /// Starts the emulator on a runtime of its own (one worker thread), for synchronous tests and for
+    /// tests that block their thread, e.g. waiting for a CLI process (`assert_cmd`) that calls the emulator:
+    /// an emulator started with [`start`](Self::start) on a single-threaded test runtime would stall
+    /// while the test blocks. May be called inside or outside a Tokio runtime; dropping the handle stops
+    /// the runtime.
+    pub fn start_background(self) -> Result<EmulatorHandle> {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .thread_name("cce-autopilot-emulator")
+            .enable_all()
+            .build()
+            .map_err(|source| EmulatorError::Runtime { source })?;
+        let (sender, receiver) = std::sync::mpsc::channel();
+        runtime.spawn(async move {
+            let _ = sender.send(self.start().await);
+        });
+        let started = receiver.recv().map_err(|_| EmulatorError::Runtime {
+            source: std::io::Error::other("the emulator's runtime stopped while starting"),
+        });
+        match started {
+            Ok(Ok(handle)) => Ok(handle.with_runtime(runtime)),
+            Ok(Err(err)) | Err(err) => {
+                runtime.shutdown_background();
+                Err(err)
+            }
+        }
+    }
+}
+
+async fn bind(addr: SocketAddr) -> Result<TcpListener> {
+    TcpListener::bind(addr)
+        .await
+        .map_err(|source| EmulatorError::Bind { addr, source })
+}
+
+fn local_addr(listener: &TcpListener, asked: SocketAddr) -> Result<SocketAddr> {
+    listener.local_addr().map_err(|source| EmulatorError::Bind {
+        addr: asked,
+        source,
+    })
+}
+
+/// The public address of a cluster: `127.0.0.2`, which the server certificate does not name (Linux routes
+/// all of 127/8 to loopback); where that cannot be bound, another port on `127.0.0.1`.
+async fn bind_external() -> Result<(TcpListener, SocketAddr)> {
+    let preferred = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 2)), 0);
+    match TcpListener::bind(preferred).await {
+        Ok(listener) => Ok((listener, preferred)),
+        Err(err) => {
+            tracing::debug!(error = %err, "cannot bind 127.0.0.2; the public address falls back to 127.0.0.1");
+            let fallback = SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), 0);
+            Ok((bind(fallback).await?, fallback))
+        }
+    }
+}
+
+/// An address a client can connect to: the wildcard address becomes loopback.
+fn connectable(addr: SocketAddr) -> SocketAddr {
+    match addr.ip() {
+        IpAddr::V4(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V4(Ipv4Addr::LOCALHOST), addr.port())
+        }
+        IpAddr::V6(ip) if ip.is_unspecified() => {
+            SocketAddr::new(IpAddr::V6(std::net::Ipv6Addr::LOCALHOST), addr.port())
+        }
+        _ => addr,
+    }
+}
+
+fn hex_digest(purpose: &str, value: &str) -> String {
+    hex::encode(Sha256::digest(format!(
+        "cce-autopilot-emulator {purpose} {value}"
+    )))
+}
+
+/// A UUID-shaped id derived from the cluster ID, so it is the same on every call and every run.
+fn port_id(cluster_id: &str) -> String {
+    let h = hex_digest("port", cluster_id);
+    format!(
+        "{}-{}-4{}-a{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[13..16],
+        &h[17..20],
+        &h[20..32]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn port_ids_are_stable_and_uuid_shaped() {
+        let id = port_id("c1");
+        assert_eq!(id, port_id("c1"));
+        assert_ne!(id, port_id("c2"));
+        let groups: Vec<usize> = id.split('-').map(str::len).collect();
+        assert_eq!(groups, [8, 4, 4, 4, 12]);
+    }
+
+    #[test]
+    fn first_calls_replace_the_demo_values() {
+        let b = Emulator::builder()
+            .credentials("A", "S")
+            .credentials("B", "T")
+            .cluster("x")
+            .public_cluster("y")
+            .token("t");
+        assert_eq!(b.credentials.len(), 2);
+        assert_eq!(
+            b.clusters,
+            [("x".to_owned(), false), ("y".to_owned(), true)]
+        );
+        assert_eq!(b.tokens, ["t"]);
+    }
+
+    #[test]
+    fn debug_shows_no_secret() {
+        let b = Emulator::builder()
+            .credentials("AK-visible", "SK-hidden-value")
+            .token("token-hidden-value");
+        let debug = format!("{b:?}");
+        assert!(debug.contains("AK-visible"));
+        assert!(!debug.contains("SK-hidden-value"), "{debug}");
+        assert!(!debug.contains("token-hidden-value"), "{debug}");
+    }
+
+    #[test]
+    fn bad_configurations_are_refused() {
+        for builder in [
+            Emulator::builder().cluster("../escape"),
+            Emulator::builder().cluster("a").cluster("a"),
+            Emulator::builder().region(""),
+            Emulator::builder().project_id("a/b"),
+            Emulator::builder().credentials("A,B", "S"),
+        ] {
+            assert!(
+                matches!(builder.validate(), Err(EmulatorError::InvalidConfig { .. })),
+                "{builder:?}"
+            );
+        }
+    }
+}

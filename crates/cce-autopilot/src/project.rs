@@ -1,0 +1,347 @@
+//! The project id: configured (builder, `HUAWEICLOUD_SDK_PROJECT_ID`, profile file), or looked up from IAM
+//! for the region (`GET /v3/projects?name=<region>`) and cached for the life of the process.
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use cce_autopilot_model::ErrorBody;
+use reqwest::header::{CONTENT_TYPE, HeaderValue};
+use serde::Deserialize;
+use url::Url;
+
+use crate::credentials::{Credentials, ProvideCredentials};
+use crate::credentials_chain::Profile;
+use crate::env::Environment;
+use crate::error::{ServiceError, excerpt};
+use crate::hooks::AuthMode;
+use crate::sign::sign_request;
+use crate::{Error, Result, region};
+
+const ENV_PROJECT_ID: &str = "HUAWEICLOUD_SDK_PROJECT_ID";
+/// The longest wait for the IAM answer.
+const IAM_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// Project ids found by IAM, per access key, region and IAM endpoint, for the life of the process (as the
+/// official SDKs cache them per AK + region; the endpoint is part of the key so that two clouds never mix).
+static CACHE: LazyLock<Mutex<HashMap<CacheKey, String>>> = LazyLock::new(Mutex::default);
+
+type CacheKey = (String, String, String);
+
+fn cached(key: &CacheKey) -> Option<String> {
+    CACHE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .get(key)
+        .cloned()
+}
+
+fn remember(key: CacheKey, project_id: String) {
+    CACHE
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .insert(key, project_id);
+}
+
+/// Resolves and caches the project id of a client.
+#[derive(Debug)]
+pub(crate) struct ProjectResolver {
+    fixed: Option<String>,
+    lookup: Option<IamLookup>,
+    resolved: tokio::sync::OnceCell<String>,
+}
+
+/// What it takes to ask IAM for a region's project.
+#[derive(Debug)]
+struct IamLookup {
+    region: String,
+    iam: Url,
+    credentials: Arc<dyn ProvideCredentials>,
+    http: reqwest::Client,
+}
+
+impl ProjectResolver {
+    /// The project id comes from `explicit`, then `HUAWEICLOUD_SDK_PROJECT_ID`, then the profile file's
+    /// `project_id`; else it is looked up from IAM for `region`, at `iam_endpoint` (the builder's), the profile
+    /// file's `iam_endpoint`, `HUAWEICLOUD_SDK_IAM_ENDPOINT`, or the region's (see [`crate::region`]).
+    pub(crate) fn new(
+        explicit: Option<String>,
+        region: Option<String>,
+        iam_endpoint: Option<String>,
+        profile: Option<&Profile>,
+        env: &Environment,
+        auth: &AuthMode,
+        http: reqwest::Client,
+    ) -> Result<Self> {
+        let fixed = explicit
+            .or_else(|| env.get(ENV_PROJECT_ID))
+            .or_else(|| profile.and_then(|p| p.project_id.clone()));
+        if fixed.is_some() {
+            return Ok(ProjectResolver {
+                fixed,
+                lookup: None,
+                resolved: tokio::sync::OnceCell::new(),
+            });
+        }
+        let credentials = match auth {
+            AuthMode::Signature(provider) => provider.clone(),
+            AuthMode::Token(_) => {
+                return Err(Error::config(format!(
+                    "no project id: with token authentication it cannot be looked up from IAM; pass one with \
+                     .project_id(..) or set {ENV_PROJECT_ID}"
+                )));
+            }
+        };
+        let Some(region) = region else {
+            return Err(Error::config(format!(
+                "no project id and no region to look it up for: pass a project id (.project_id(..), \
+                 {ENV_PROJECT_ID}, or `project_id` in the profile file) or a region (.region(..) or \
+                 HUAWEICLOUD_SDK_REGION)"
+            )));
+        };
+        let profile_label = profile.map(|p| format!("the profile file {}", p.path().display()));
+        let explicit_iam = match (&iam_endpoint, profile) {
+            (Some(url), _) => Some((url.as_str(), "the builder's iam_endpoint")),
+            (None, Some(profile)) => profile
+                .iam_endpoint
+                .as_deref()
+                .zip(profile_label.as_deref()),
+            (None, None) => None,
+        };
+        let iam = region::iam_endpoint(&region, explicit_iam, env)?;
+        Ok(ProjectResolver {
+            fixed: None,
+            lookup: Some(IamLookup {
+                region,
+                iam,
+                credentials,
+                http,
+            }),
+            resolved: tokio::sync::OnceCell::new(),
+        })
+    }
+
+    /// The project id, asking IAM on first use when it was not configured.
+    pub(crate) async fn project_id(&self) -> Result<String> {
+        if let Some(id) = &self.fixed {
+            return Ok(id.clone());
+        }
+        let Some(lookup) = &self.lookup else {
+            return Err(Error::config("no project id configured"));
+        };
+        self.resolved
+            .get_or_try_init(|| lookup.resolve())
+            .await
+            .cloned()
+    }
+}
+
+#[derive(Deserialize)]
+struct ProjectList {
+    projects: Vec<ProjectEntry>,
+}
+
+#[derive(Deserialize)]
+struct ProjectEntry {
+    id: String,
+}
+
+fn now_unix() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl IamLookup {
+    async fn resolve(&self) -> Result<String> {
+        let credentials = self.credentials.provide_credentials().await?;
+        let key = (
+            credentials.access_key().to_owned(),
+            self.region.clone(),
+            self.iam.as_str().to_owned(),
+        );
+        if let Some(id) = cached(&key) {
+            return Ok(id);
+        }
+        let id = self.ask(&credentials).await?;
+        remember(key, id.clone());
+        Ok(id)
+    }
+
+    fn endpoint_label(&self) -> String {
+        self.iam.origin().ascii_serialization()
+    }
+
+    async fn ask(&self, credentials: &Credentials) -> Result<String> {
+        let mut url = self.iam.clone();
+        let path = format!("{}/v3/projects", url.path().trim_end_matches('/'));
+        url.set_path(&path);
+        url.query_pairs_mut()
+            .clear()
+            .append_pair("name", &self.region);
+        let mut request = reqwest::Request::new(reqwest::Method::GET, url);
+        request
+            .headers_mut()
+            .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        *request.timeout_mut() = Some(IAM_TIMEOUT);
+        // Signed like any call, but without X-Project-Id: the project is what we are asking for.
+        sign_request(&mut request, credentials, now_unix())?;
+
+        let started = Instant::now();
+        let response = self
+            .http
+            .execute(request)
+            .await
+            .map_err(|e| self.transport(e, started))?;
+        let status = response.status().as_u16();
+        let header = |name: &str| {
+            response
+                .headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
+        let request_id = header("x-request-id");
+        let trace_id = header("x-iam-trace-id");
+        let body = response
+            .bytes()
+            .await
+            .map_err(|e| self.transport(e, started))?;
+
+        if !(200..300).contains(&status) {
+            let parsed = ErrorBody::from_slice(&body).unwrap_or_default();
+            let body_excerpt = parsed.is_empty().then(|| excerpt(&body));
+            tracing::warn!(
+                status,
+                iam = %self.endpoint_label(),
+                region = %self.region,
+                "IAM refused the project lookup"
+            );
+            return Err(Error::Service(Box::new(ServiceError {
+                status,
+                code: parsed.code,
+                message: parsed.message,
+                request_id: request_id.or(trace_id).or(parsed.request_id),
+                encoded_authorization_message: parsed.encoded_authorization_message,
+                body_excerpt,
+                attempts: 1,
+            })));
+        }
+
+        let list: ProjectList = serde_json::from_slice(&body).map_err(|e| Error::Decode {
+            status,
+            request_id: request_id.clone().or_else(|| trace_id.clone()),
+            reason: format!(
+                "the IAM answer at {} is not a project list ({e})",
+                self.endpoint_label()
+            ),
+            excerpt: excerpt(&body),
+        })?;
+        let trace = match (&trace_id, &request_id) {
+            (Some(id), _) => format!(" (X-IAM-Trace-Id {id})"),
+            (None, Some(id)) => format!(" (request id {id})"),
+            (None, None) => String::new(),
+        };
+        let mut ids: Vec<String> = list.projects.into_iter().map(|p| p.id).collect();
+        match ids.len() {
+            1 => Ok(ids.remove(0)),
+            0 => Err(Error::config(format!(
+                "IAM at {} has no project named {:?} for access key {}{trace}: check the region, or pass a \
+                 project id (.project_id(..) or {ENV_PROJECT_ID})",
+                self.endpoint_label(),
+                self.region,
+                credentials.access_key()
+            ))),
+            n => Err(Error::config(format!(
+                "IAM at {} has {n} projects named {:?} ({}){trace}: pass the one to use with .project_id(..) \
+                 or {ENV_PROJECT_ID}",
+                self.endpoint_label(),
+                self.region,
+                ids.join(", ")
+            ))),
+        }
+    }
+
+    fn transport(&self, error: reqwest::Error, started: Instant) -> Error {
+        if error.is_timeout() {
+            Error::Timeout {
+                endpoint: self.endpoint_label(),
+                elapsed_ms: started.elapsed().as_millis(),
+                attempts: 1,
+            }
+        } else {
+            Error::Transport {
+                endpoint: self.endpoint_label(),
+                message: format!("cannot look up the project id of {} from IAM", self.region),
+                source: Some(Box::new(error)),
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::credentials::Credentials;
+
+    fn signature() -> AuthMode {
+        AuthMode::Signature(Arc::new(Credentials::new("AK", "SK")))
+    }
+
+    #[tokio::test]
+    async fn explicit_then_env() {
+        let env = Environment::empty().var(ENV_PROJECT_ID, "from-env");
+        let http = reqwest::Client::new();
+        let resolver = ProjectResolver::new(
+            Some("explicit".into()),
+            None,
+            None,
+            None,
+            &env,
+            &signature(),
+            http.clone(),
+        )
+        .unwrap();
+        assert_eq!(resolver.project_id().await.unwrap(), "explicit");
+        let resolver =
+            ProjectResolver::new(None, None, None, None, &env, &signature(), http).unwrap();
+        assert_eq!(resolver.project_id().await.unwrap(), "from-env");
+    }
+
+    #[test]
+    fn token_auth_without_project_is_a_config_error() {
+        let auth = AuthMode::Token(secrecy::SecretString::from("tok"));
+        let err = ProjectResolver::new(
+            None,
+            Some("cn-north-4".into()),
+            None,
+            None,
+            &Environment::empty(),
+            &auth,
+            reqwest::Client::new(),
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Config { .. }));
+        assert!(err.to_string().contains("token authentication"), "{err}");
+    }
+
+    #[test]
+    fn no_region_and_no_project_is_a_config_error() {
+        let err = ProjectResolver::new(
+            None,
+            None,
+            None,
+            None,
+            &Environment::empty(),
+            &signature(),
+            reqwest::Client::new(),
+        )
+        .unwrap_err();
+        let text = err.to_string();
+        assert!(
+            text.contains("project id") && text.contains("region"),
+            "{text}"
+        );
+    }
+}
