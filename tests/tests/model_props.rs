@@ -92,8 +92,13 @@ fn kubeconfig() -> impl Strategy<Value = Value> {
             }
             with_extra(json!({ "name": name, "cluster": with_extra(c, e1) }), e2)
         });
-    let user = ("[a-z]{1,8}", prop::option::of(b64()), prop::option::of("S0VZ[A-Za-z0-9+/]{12,40}"), extra()).prop_map(
-        |(name, cert, key, e)| {
+    let user = (
+        "[a-z]{1,8}",
+        prop::option::of(b64()),
+        prop::option::of("S0VZ[A-Za-z0-9+/]{12,40}"),
+        extra(),
+    )
+        .prop_map(|(name, cert, key, e)| {
             let mut u = json!({});
             if let Some(cert) = cert {
                 u["client-certificate-data"] = cert.into();
@@ -102,8 +107,7 @@ fn kubeconfig() -> impl Strategy<Value = Value> {
                 u["client-key-data"] = key.into();
             }
             json!({ "name": name, "user": with_extra(u, e) })
-        },
-    );
+        });
     let context = (prop_oneof![Just("internal"), Just("external")], "[a-zA-Z]{1,12}", "[a-z]{1,8}", extra())
         .prop_map(|(name, cluster, user, e)| {
             json!({ "name": name, "context": with_extra(json!({ "cluster": cluster, "user": user }), e) })

@@ -4,7 +4,9 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicI64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use cce_autopilot::{CertDuration, Client, ClientBuilder, Credentials, Environment, Error, RetryConfig};
+use cce_autopilot::{
+    CertDuration, Client, ClientBuilder, Credentials, Environment, Error, RetryConfig,
+};
 use cce_autopilot_signing::parse_sdk_date;
 use serde_json::json;
 use wiremock::matchers::{header, header_exists, method};
@@ -32,7 +34,11 @@ fn fast_retries(attempts: u32) -> RetryConfig {
 }
 
 async fn call(client: &Client) -> Result<cce_autopilot::ClusterCert, Error> {
-    client.cluster_cert("c1").duration(CertDuration::days(1).unwrap()).send().await
+    client
+        .cluster_cert("c1")
+        .duration(CertDuration::days(1).unwrap())
+        .send()
+        .await
 }
 
 async fn requests(server: &MockServer) -> Vec<Request> {
@@ -54,22 +60,38 @@ async fn throttling_and_unavailability_are_retried_until_success() {
         .respond_with(ResponseTemplate::new(200).set_body_json(ok_body()))
         .mount(&server)
         .await;
-    let client = builder(&server.uri()).retry(fast_retries(4)).build().unwrap();
+    let client = builder(&server.uri())
+        .retry(fast_retries(4))
+        .build()
+        .unwrap();
     call(&client).await.expect("success on the fourth attempt");
     let seen = requests(&server).await;
     assert_eq!(seen.len(), 4);
-    let dates: Vec<_> = seen.iter().map(|r| r.headers.get_all("x-sdk-date").iter().count()).collect();
-    assert_eq!(dates, [1, 1, 1, 1], "each attempt carries one, replaced, X-Sdk-Date");
+    let dates: Vec<_> = seen
+        .iter()
+        .map(|r| r.headers.get_all("x-sdk-date").iter().count())
+        .collect();
+    assert_eq!(
+        dates,
+        [1, 1, 1, 1],
+        "each attempt carries one, replaced, X-Sdk-Date"
+    );
 }
 
 #[tokio::test]
 async fn retries_stop_at_max_attempts_with_the_last_error() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"error_code": "APIGW.0503", "error_msg": "busy"})))
+        .respond_with(
+            ResponseTemplate::new(503)
+                .set_body_json(json!({"error_code": "APIGW.0503", "error_msg": "busy"})),
+        )
         .mount(&server)
         .await;
-    let client = builder(&server.uri()).retry(fast_retries(3)).build().unwrap();
+    let client = builder(&server.uri())
+        .retry(fast_retries(3))
+        .build()
+        .unwrap();
     let err = call(&client).await.unwrap_err();
     assert_eq!(requests(&server).await.len(), 3);
     assert_eq!(err.status(), Some(503));
@@ -82,10 +104,16 @@ async fn retries_stop_at_max_attempts_with_the_last_error() {
 async fn client_errors_are_not_retried() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error_code": "CCE.01400001", "error_msg": "bad"})))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error_code": "CCE.01400001", "error_msg": "bad"})),
+        )
         .mount(&server)
         .await;
-    let client = builder(&server.uri()).retry(fast_retries(5)).build().unwrap();
+    let client = builder(&server.uri())
+        .retry(fast_retries(5))
+        .build()
+        .unwrap();
     call(&client).await.unwrap_err();
     assert_eq!(requests(&server).await.len(), 1);
 }
@@ -107,7 +135,11 @@ async fn retry_after_is_honoured() {
     let client = builder(&server.uri()).retry(retry).build().unwrap();
     let started = Instant::now();
     call(&client).await.expect("success after waiting");
-    assert!(started.elapsed() >= Duration::from_secs(1), "waited {:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "waited {:?}",
+        started.elapsed()
+    );
 }
 
 #[tokio::test]
@@ -124,7 +156,11 @@ async fn the_time_budget_bounds_the_whole_call() {
     let started = Instant::now();
     let err = call(&client).await.unwrap_err();
     assert_eq!(err.status(), Some(503));
-    assert_eq!(requests(&server).await.len(), 1, "a 3 s wait does not fit a 0.5 s budget");
+    assert_eq!(
+        requests(&server).await.len(),
+        1,
+        "a 3 s wait does not fit a 0.5 s budget"
+    );
     assert!(started.elapsed() < Duration::from_secs(3));
 }
 
@@ -134,7 +170,10 @@ async fn connection_failures_are_retried_then_reported() {
         let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
         listener.local_addr().unwrap().port()
     };
-    let client = builder(&format!("http://127.0.0.1:{port}")).retry(fast_retries(3)).build().unwrap();
+    let client = builder(&format!("http://127.0.0.1:{port}"))
+        .retry(fast_retries(3))
+        .build()
+        .unwrap();
     let err = call(&client).await.unwrap_err();
     assert!(matches!(err, Error::Transport { .. }), "{err:?}");
     assert!(err.to_string().contains("3 attempt(s)"), "{err}");
@@ -148,12 +187,18 @@ struct GatewayClock {
 }
 
 fn unix_now() -> i64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
 }
 
 impl Match for GatewayClock {
     fn matches(&self, request: &Request) -> bool {
-        let date = request.headers.get("x-sdk-date").and_then(|v| v.to_str().ok());
+        let date = request
+            .headers
+            .get("x-sdk-date")
+            .and_then(|v| v.to_str().ok());
         let within = date
             .and_then(|d| parse_sdk_date(d).ok())
             .is_some_and(|t| (t - (unix_now() + self.skew)).abs() <= 15 * 60);
@@ -180,11 +225,20 @@ async fn clock_skew_is_corrected_once_and_remembered() {
         .respond_with(ResponseTemplate::new(200).set_body_json(ok_body()))
         .mount(&server)
         .await;
-    let client = builder(&server.uri()).retry(RetryConfig::disabled()).build().unwrap();
-    call(&client).await.expect("re-signed with the gateway's time");
+    let client = builder(&server.uri())
+        .retry(RetryConfig::disabled())
+        .build()
+        .unwrap();
+    call(&client)
+        .await
+        .expect("re-signed with the gateway's time");
     assert_eq!(requests(&server).await.len(), 2);
     call(&client).await.expect("the offset is kept");
-    assert_eq!(requests(&server).await.len(), 3, "no second 401 for the next call");
+    assert_eq!(
+        requests(&server).await.len(),
+        3,
+        "no second 401 for the next call"
+    );
 }
 
 #[tokio::test]
@@ -194,11 +248,16 @@ async fn a_401_without_skew_is_not_retried() {
         .respond_with(
             ResponseTemplate::new(401)
                 .insert_header("Date", httpdate::fmt_http_date(SystemTime::now()).as_str())
-                .set_body_json(json!({"error_code": "APIGW.0301", "error_msg": "verify aksk signature fail"})),
+                .set_body_json(
+                    json!({"error_code": "APIGW.0301", "error_msg": "verify aksk signature fail"}),
+                ),
         )
         .mount(&server)
         .await;
-    let client = builder(&server.uri()).retry(fast_retries(3)).build().unwrap();
+    let client = builder(&server.uri())
+        .retry(fast_retries(3))
+        .build()
+        .unwrap();
     let err = call(&client).await.unwrap_err();
     assert_eq!(err.code(), Some("APIGW.0301"));
     assert_eq!(requests(&server).await.len(), 1);
@@ -248,7 +307,11 @@ async fn http_proxy_from_the_environment_is_used() {
         .unwrap();
     call(&client).await.expect("through the proxy");
     let req = &requests(&proxy).await[0];
-    assert_eq!(req.headers.get("host").unwrap(), "cce.example.invalid", "signed for the target, not the proxy");
+    assert_eq!(
+        req.headers.get("host").unwrap(),
+        "cce.example.invalid",
+        "signed for the target, not the proxy"
+    );
 }
 
 #[tokio::test]
@@ -264,14 +327,20 @@ async fn no_proxy_bypasses_the_proxy() {
         format!("http://127.0.0.1:{}", listener.local_addr().unwrap().port())
     };
     let client = Client::builder()
-        .environment(Environment::empty().var("HTTP_PROXY", dead_proxy).var("NO_PROXY", "127.0.0.1,localhost"))
+        .environment(
+            Environment::empty()
+                .var("HTTP_PROXY", dead_proxy)
+                .var("NO_PROXY", "127.0.0.1,localhost"),
+        )
         .endpoint(server.uri())
         .project_id(PROJECT)
         .credentials(Credentials::new("AK", "SK"))
         .retry(RetryConfig::disabled())
         .build()
         .unwrap();
-    call(&client).await.expect("direct, not through the dead proxy");
+    call(&client)
+        .await
+        .expect("direct, not through the dead proxy");
 }
 
 #[tokio::test]
@@ -302,10 +371,14 @@ async fn concurrent_calls_share_one_client() {
 async fn secrets_never_reach_debug_or_display() {
     let server = MockServer::start().await;
     Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(403).set_body_json(json!({"error_code": "APIGW.0302", "error_msg": "denied"})))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(json!({"error_code": "APIGW.0302", "error_msg": "denied"})),
+        )
         .mount(&server)
         .await;
-    let credentials = Credentials::new("AK", "SK-secret-value").with_security_token("SECURITY-TOKEN-value");
+    let credentials =
+        Credentials::new("AK", "SK-secret-value").with_security_token("SECURITY-TOKEN-value");
     let builder = Client::builder()
         .environment(Environment::empty().var("HUAWEICLOUD_SDK_SK", "SK-secret-value"))
         .endpoint(server.uri())
@@ -320,7 +393,10 @@ async fn secrets_never_reach_debug_or_display() {
     }
     // The security token is sent, signed.
     let req = &requests(&server).await[0];
-    assert_eq!(req.headers.get("x-security-token").unwrap(), "SECURITY-TOKEN-value");
+    assert_eq!(
+        req.headers.get("x-security-token").unwrap(),
+        "SECURITY-TOKEN-value"
+    );
     let auth = req.headers.get("authorization").unwrap().to_str().unwrap();
     assert!(auth.contains("x-security-token"), "{auth}");
 }

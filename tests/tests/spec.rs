@@ -18,7 +18,8 @@ fn spec_json() -> Value {
 fn validator(schema_name: &str) -> jsonschema::Validator {
     let mut root = spec_json();
     let components = root["components"].take();
-    let schema = json!({ "$ref": format!("#/components/schemas/{schema_name}"), "components": components });
+    let schema =
+        json!({ "$ref": format!("#/components/schemas/{schema_name}"), "components": components });
     jsonschema::draft4::new(&schema).expect("the schema compiles")
 }
 
@@ -29,7 +30,10 @@ fn assert_valid(schema: &str, instance: &Value) {
 }
 
 fn assert_invalid(schema: &str, instance: &Value) {
-    assert!(!validator(schema).is_valid(instance), "{schema} accepts {instance}");
+    assert!(
+        !validator(schema).is_valid(instance),
+        "{schema} accepts {instance}"
+    );
 }
 
 #[test]
@@ -43,18 +47,35 @@ fn spec_is_openapi_3_0_3_with_the_documented_operation() {
         .and_then(ReferenceOr::as_item)
         .expect("the documented path");
     let op = path.post.as_ref().expect("a POST");
-    assert_eq!(op.operation_id.as_deref(), Some("CreateAutopilotKubernetesClusterCert"));
+    assert_eq!(
+        op.operation_id.as_deref(),
+        Some("CreateAutopilotKubernetesClusterCert")
+    );
     let params: Vec<_> = op
         .parameters
         .iter()
         .filter_map(ReferenceOr::as_item)
-        .map(|p| (p.parameter_data_ref().name.clone(), p.parameter_data_ref().required))
+        .map(|p| {
+            (
+                p.parameter_data_ref().name.clone(),
+                p.parameter_data_ref().required,
+            )
+        })
         .collect();
-    assert_eq!(params, vec![("project_id".into(), true), ("cluster_id".into(), true)]);
-    for code in [StatusCode::Code(200), StatusCode::Range(4), StatusCode::Range(5)] {
+    assert_eq!(
+        params,
+        vec![("project_id".into(), true), ("cluster_id".into(), true)]
+    );
+    for code in [
+        StatusCode::Code(200),
+        StatusCode::Range(4),
+        StatusCode::Range(5),
+    ] {
         assert!(op.responses.responses.contains_key(&code), "{code:?}");
     }
-    let ok = op.responses.responses[&StatusCode::Code(200)].as_item().unwrap();
+    let ok = op.responses.responses[&StatusCode::Code(200)]
+        .as_item()
+        .unwrap();
     assert!(ok.headers.contains_key("Port-ID"));
     let schemes = &spec.components.as_ref().unwrap().security_schemes;
     assert!(schemes.contains_key("aksk") && schemes.contains_key("token"));
@@ -66,18 +87,34 @@ fn every_schema_is_replaced_by_a_model_type() {
     let names: Vec<&String> = spec.components.as_ref().unwrap().schemas.keys().collect();
     assert_eq!(names.len(), cce_autopilot_codegen::REPLACEMENTS.len());
     for name in names {
-        assert!(cce_autopilot_codegen::REPLACEMENTS.iter().any(|(s, _)| s == name), "{name}");
+        assert!(
+            cce_autopilot_codegen::REPLACEMENTS
+                .iter()
+                .any(|(s, _)| s == name),
+            "{name}"
+        );
     }
 }
 
 /// Every `example`/`examples` value in the operation, with the schema it belongs to.
 fn operation_examples() -> Vec<(String, Value)> {
     let spec = spec_json();
-    let op = &spec["paths"]["/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/clustercert"]["post"];
+    let op = &spec["paths"]["/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/clustercert"]
+        ["post"];
     let mut out = Vec::new();
     let mut collect = |media: &Value| {
-        let schema = media["schema"]["$ref"].as_str().unwrap().rsplit('/').next().unwrap().to_owned();
-        for example in media["examples"].as_object().into_iter().flat_map(|m| m.values()) {
+        let schema = media["schema"]["$ref"]
+            .as_str()
+            .unwrap()
+            .rsplit('/')
+            .next()
+            .unwrap()
+            .to_owned();
+        for example in media["examples"]
+            .as_object()
+            .into_iter()
+            .flat_map(|m| m.values())
+        {
             out.push((schema.clone(), example["value"].clone()));
         }
     };
@@ -141,5 +178,8 @@ fn the_config_schema_enforces_the_documented_names() {
     assert_invalid("Config", &json!({ "current-context": "public" }));
     assert_invalid("Config", &json!({ "clusters": [{ "name": "myCluster" }] }));
     assert_invalid("Config", &json!({ "contexts": [{ "name": "other" }] }));
-    assert_valid("Config", &json!({ "contexts": [{ "name": "external" }], "current-context": "external" }));
+    assert_valid(
+        "Config",
+        &json!({ "contexts": [{ "name": "external" }], "current-context": "external" }),
+    );
 }

@@ -11,8 +11,7 @@ const AK: &str = "HPUAEXAMPLEAK00000001";
 const SK: &str = "exampleSecretKey0000000000000000000000000";
 const PROJECT: &str = "0123456789abcdef0123456789abcdef";
 const CLUSTER: &str = "3f0c9a1e-2b4d-4c6e-8f10-123456789abc";
-const CERT_PATH: &str =
-    "/autopilot/v3/projects/0123456789abcdef0123456789abcdef/clusters/3f0c9a1e-2b4d-4c6e-8f10-123456789abc/clustercert";
+const CERT_PATH: &str = "/autopilot/v3/projects/0123456789abcdef0123456789abcdef/clusters/3f0c9a1e-2b4d-4c6e-8f10-123456789abc/clustercert";
 
 fn kubeconfig_json() -> Value {
     json!({
@@ -46,7 +45,10 @@ async fn fetch(server: &MockServer) -> Result<cce_autopilot::ClusterCert, Error>
 }
 
 fn header(req: &Request, name: &str) -> Option<String> {
-    req.headers.get(name).and_then(|v| v.to_str().ok()).map(str::to_owned)
+    req.headers
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
 }
 
 /// The request as sent, with the two values that change every second (date and signature) masked.
@@ -92,11 +94,23 @@ async fn the_request_on_the_wire_is_exactly_the_documented_one() {
     let requests = server.received_requests().await.unwrap();
     let req = &requests[0];
     assert_eq!(req.body, br#"{"duration":30}"#);
-    assert_eq!(header(req, "content-type").as_deref(), Some("application/json"));
+    assert_eq!(
+        header(req, "content-type").as_deref(),
+        Some("application/json")
+    );
     assert_eq!(header(req, "x-project-id").as_deref(), Some(PROJECT));
-    assert!(header(req, "api-version").is_none(), "progenitor's api-version header is not sent");
-    assert!(!req.url.path().ends_with('/'), "the canonical trailing slash stays off the wire");
-    insta::assert_json_snapshot!("request_as_sent", request_snapshot(req, server.address().port()));
+    assert!(
+        header(req, "api-version").is_none(),
+        "progenitor's api-version header is not sent"
+    );
+    assert!(
+        !req.url.path().ends_with('/'),
+        "the canonical trailing slash stays off the wire"
+    );
+    insta::assert_json_snapshot!(
+        "request_as_sent",
+        request_snapshot(req, server.address().port())
+    );
 
     // The signature verifies over exactly what arrived.
     let headers: Vec<(String, String)> = req
@@ -106,11 +120,20 @@ async fn the_request_on_the_wire_is_exactly_the_documented_one() {
         .collect();
     let sk = SecretKey::from(SK);
     let verified = verify(
-        &SignableRequest { method: "POST", path: req.url.path(), query: &[], headers: &headers, body: &req.body },
+        &SignableRequest {
+            method: "POST",
+            path: req.url.path(),
+            query: &[],
+            headers: &headers,
+            body: &req.body,
+        },
         |ak| (ak == AK).then_some(&sk),
     )
     .expect("the signature verifies");
-    assert_eq!(verified.signed_headers, ["content-type", "host", "x-project-id", "x-sdk-date"]);
+    assert_eq!(
+        verified.signed_headers,
+        ["content-type", "host", "x-project-id", "x-sdk-date"]
+    );
 }
 
 #[tokio::test]
@@ -149,26 +172,50 @@ async fn a_200_is_parsed_with_port_id_and_request_id() {
     let cert = fetch(&server).await.expect("200");
     assert_eq!(cert.port_id.as_deref(), Some("8a3b7c4e-port"));
     assert_eq!(cert.request_id.as_deref(), Some("req-0001"));
-    assert_eq!(serde_json::to_value(&cert.kubeconfig).unwrap(), kubeconfig_json());
+    assert_eq!(
+        serde_json::to_value(&cert.kubeconfig).unwrap(),
+        kubeconfig_json()
+    );
     let debug = format!("{cert:?}");
-    assert!(!debug.contains("S0VZLVBFTQ=="), "the client key never shows in Debug");
+    assert!(
+        !debug.contains("S0VZLVBFTQ=="),
+        "the client key never shows in Debug"
+    );
     insta::assert_debug_snapshot!("parsed_response", cert);
 }
 
 async fn error_for(template: ResponseTemplate) -> Error {
     let server = MockServer::start().await;
-    Mock::given(method("POST")).respond_with(template).mount(&server).await;
+    Mock::given(method("POST"))
+        .respond_with(template)
+        .mount(&server)
+        .await;
     fetch(&server).await.expect_err("an error status")
 }
 
 #[tokio::test]
 async fn every_error_shape_keeps_status_code_message_and_request_id() {
     let shapes = [
-        (401, json!({"error_code": "APIGW.0301", "error_msg": "Incorrect IAM authentication information: verify aksk signature fail", "request_id": "body-rid"})),
-        (400, json!({"errorCode": "CCE.01400001", "errorMessage": "Invalid request body"})),
-        (404, json!({"code": "CCE.01404001", "message": "Cluster not found"})),
-        (403, json!({"error": {"code": "IAM.0002", "message": "Policy doesn't allow cce:cluster:get", "encoded_authorization_message": "enc-123"}})),
-        (500, json!({"error_code": "CCE.01500001", "error_msg": "Internal server error", "extra": [1]})),
+        (
+            401,
+            json!({"error_code": "APIGW.0301", "error_msg": "Incorrect IAM authentication information: verify aksk signature fail", "request_id": "body-rid"}),
+        ),
+        (
+            400,
+            json!({"errorCode": "CCE.01400001", "errorMessage": "Invalid request body"}),
+        ),
+        (
+            404,
+            json!({"code": "CCE.01404001", "message": "Cluster not found"}),
+        ),
+        (
+            403,
+            json!({"error": {"code": "IAM.0002", "message": "Policy doesn't allow cce:cluster:get", "encoded_authorization_message": "enc-123"}}),
+        ),
+        (
+            500,
+            json!({"error_code": "CCE.01500001", "error_msg": "Internal server error", "extra": [1]}),
+        ),
     ];
     let mut rendered = Vec::new();
     for (status, body) in shapes {
@@ -181,7 +228,11 @@ async fn every_error_shape_keeps_status_code_message_and_request_id() {
         assert_eq!(err.status(), Some(status));
         assert!(err.code().is_some(), "{err}");
         assert!(err.message().is_some(), "{err}");
-        assert_eq!(err.request_id(), Some(format!("hdr-rid-{status}").as_str()), "the header wins");
+        assert_eq!(
+            err.request_id(),
+            Some(format!("hdr-rid-{status}").as_str()),
+            "the header wins"
+        );
         rendered.push(json!({ "display": err.to_string(), "service": format!("{:?}", err.as_service().unwrap()) }));
     }
     insta::assert_json_snapshot!("error_values", rendered);
@@ -189,9 +240,9 @@ async fn every_error_shape_keeps_status_code_message_and_request_id() {
 
 #[tokio::test]
 async fn the_bodys_request_id_is_used_without_the_header() {
-    let err = error_for(
-        ResponseTemplate::new(401).set_body_json(json!({"error_code": "APIGW.0301", "error_msg": "x", "request_id": "body-rid"})),
-    )
+    let err = error_for(ResponseTemplate::new(401).set_body_json(
+        json!({"error_code": "APIGW.0301", "error_msg": "x", "request_id": "body-rid"}),
+    ))
     .await;
     assert_eq!(err.request_id(), Some("body-rid"));
 }
@@ -201,13 +252,22 @@ async fn an_html_502_keeps_its_status_and_an_excerpt() {
     let err = error_for(
         ResponseTemplate::new(502)
             .insert_header("X-Request-Id", "gw-502")
-            .set_body_raw("<html><body><h1>502 Bad Gateway</h1></body></html>", "text/html"),
+            .set_body_raw(
+                "<html><body><h1>502 Bad Gateway</h1></body></html>",
+                "text/html",
+            ),
     )
     .await;
     assert_eq!(err.status(), Some(502));
     assert_eq!(err.request_id(), Some("gw-502"));
     let service = err.as_service().expect("a service error");
-    assert!(service.body_excerpt.as_deref().unwrap().contains("502 Bad Gateway"));
+    assert!(
+        service
+            .body_excerpt
+            .as_deref()
+            .unwrap()
+            .contains("502 Bad Gateway")
+    );
     assert!(err.is_retryable());
     insta::assert_snapshot!("html_502", err.to_string());
 }
@@ -221,7 +281,12 @@ async fn a_200_that_is_not_a_kubeconfig_is_a_decode_error() {
     )
     .await;
     match &err {
-        Error::Decode { status, request_id, excerpt, .. } => {
+        Error::Decode {
+            status,
+            request_id,
+            excerpt,
+            ..
+        } => {
             assert_eq!(*status, 200);
             assert_eq!(request_id.as_deref(), Some("odd-200"));
             assert_eq!(excerpt, "<html>maintenance</html>");
@@ -236,10 +301,33 @@ async fn invalid_input_is_rejected_before_any_request() {
     let server = MockServer::start().await;
     let client = client(&server);
     let no_duration = client.cluster_cert(CLUSTER).send().await.unwrap_err();
-    assert!(matches!(no_duration, Error::InvalidInput { what: "duration", .. }), "{no_duration}");
+    assert!(
+        matches!(
+            no_duration,
+            Error::InvalidInput {
+                what: "duration",
+                ..
+            }
+        ),
+        "{no_duration}"
+    );
     for bad in ["", "a/b", " x"] {
-        let err = client.cluster_cert(bad).duration(CertDuration::MAX).send().await.unwrap_err();
-        assert!(matches!(err, Error::InvalidInput { what: "cluster id", .. }), "{err}");
+        let err = client
+            .cluster_cert(bad)
+            .duration(CertDuration::MAX)
+            .send()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::InvalidInput {
+                    what: "cluster id",
+                    ..
+                }
+            ),
+            "{err}"
+        );
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }

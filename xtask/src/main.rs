@@ -36,7 +36,11 @@ fn check(root: &Path) -> Result<(), String> {
                 .zip(want.lines())
                 .position(|(a, b)| a != b)
                 .unwrap_or_else(|| have.lines().count().min(want.lines().count()));
-            stale.push(format!("{} (first difference at line {})", path.display(), line + 1));
+            stale.push(format!(
+                "{} (first difference at line {})",
+                path.display(),
+                line + 1
+            ));
         }
     }
     if stale.is_empty() {
@@ -52,10 +56,15 @@ fn check(root: &Path) -> Result<(), String> {
 fn write(root: &Path) -> Result<(), String> {
     for (path, contents) in expected(root)? {
         if let Some(dir) = path.parent() {
-            std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         }
-        std::fs::write(&path, contents).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        println!("wrote {}", path.strip_prefix(root).unwrap_or(&path).display());
+        std::fs::write(&path, contents)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        println!(
+            "wrote {}",
+            path.strip_prefix(root).unwrap_or(&path).display()
+        );
     }
     Ok(())
 }
@@ -63,7 +72,12 @@ fn write(root: &Path) -> Result<(), String> {
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let root = workspace_root();
-    let result = match args.iter().map(String::as_str).collect::<Vec<_>>().as_slice() {
+    let result = match args
+        .iter()
+        .map(String::as_str)
+        .collect::<Vec<_>>()
+        .as_slice()
+    {
         ["codegen"] => write(&root),
         ["codegen", "--check"] => check(&root).map(|()| println!("generated files are fresh")),
         _ => Err("usage: cargo xtask codegen [--check]".to_owned()),
@@ -94,11 +108,22 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("xtask-check-{}", std::process::id()));
         let spec = dir.join(cce_autopilot_codegen::SPEC_PATH);
         std::fs::create_dir_all(spec.parent().unwrap()).unwrap();
-        std::fs::copy(workspace_root().join(cce_autopilot_codegen::SPEC_PATH), &spec).unwrap();
+        std::fs::copy(
+            workspace_root().join(cce_autopilot_codegen::SPEC_PATH),
+            &spec,
+        )
+        .unwrap();
         write(&dir).unwrap();
         assert_eq!(check(&dir), Ok(()));
         let text = std::fs::read_to_string(&spec).unwrap();
-        std::fs::write(&spec, text.replace("Get the cluster certificate", "Get the cluster certificate!")).unwrap();
+        std::fs::write(
+            &spec,
+            text.replace(
+                "Get the cluster certificate",
+                "Get the cluster certificate!",
+            ),
+        )
+        .unwrap();
         let err = check(&dir).unwrap_err();
         assert!(err.contains(CLIENT_COPY), "{err}");
         std::fs::remove_dir_all(&dir).unwrap();

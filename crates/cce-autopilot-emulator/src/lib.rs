@@ -21,6 +21,10 @@
 //! # }
 //! ```
 //!
+//! [`EmulatorBuilder::start`] serves on the caller's Tokio runtime. Tests that block their thread (say, on a
+//! CLI process that calls the emulator) use [`EmulatorBuilder::start_background`], which gives the
+//! emulator a runtime of its own and works from synchronous code too.
+//!
 //! # Routes (all on [`EmulatorHandle::url`])
 //! - `POST /autopilot/v3/projects/{project_id}/clusters/{cluster_id}/clustercert`: body `{"duration": n}`,
 //!   answers the kubeconfig of the vendor document (Jackson-style pretty JSON, `Content-Type:
@@ -65,7 +69,8 @@
 //! | 500 | `CCE.01500001` | the emulator failed to issue a certificate |
 //! | 400/401/404 | `ECS.METADATA.0400`/`0401`/`0404` | metadata: bad TTL header / bad or missing metadata token, or no agency ("Please configure Cloud Service Agency first") / no token service |
 //!
-//! Checks run in this order: authentication, project, `Content-Type`, body, cluster.
+//! Checks run in this order: injected faults (as at the gateway, before authentication), authentication,
+//! project, `Content-Type`, body, cluster.
 //!
 //! # Certificates
 //! Each cluster has its own CA (ECDSA P-256, CN `kubernetes`, O `cce-autopilot-emulator`, OU the cluster

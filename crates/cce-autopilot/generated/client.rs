@@ -132,7 +132,7 @@ Range: the account's project ID. Default: none.
 Range: the cluster ID. Default: none.
 
 - `body`
-```ignore
+```text
 let response = client.create_autopilot_kubernetes_cluster_cert()
     .project_id(project_id)
     .cluster_id(cluster_id)

@@ -322,7 +322,9 @@ pub(crate) fn check_id(what: &'static str, id: &str) -> Result<()> {
     {
         return Err(Error::invalid(
             what,
-            format!("{id:?} contains {bad:?}, which cannot be part of an id; check for a copy-and-paste slip"),
+            format!(
+                "{id:?} contains {bad:?}, which cannot be part of an id; check for a copy-and-paste slip"
+            ),
         ));
     }
     Ok(())
@@ -559,7 +561,10 @@ mod tests {
     #[test]
     fn ids_are_checked_before_any_request() {
         assert!(check_id("cluster id", "3f0c9a1e-2b4d-4c6e-8f10-123456789abc").is_ok());
-        assert!(check_id("cluster id", "ünï:1").is_ok(), "sent percent-encoded");
+        assert!(
+            check_id("cluster id", "ünï:1").is_ok(),
+            "sent percent-encoded"
+        );
         for bad in ["", "a/b", "a b", "x?y", "a%2F", "tab\t", &"a".repeat(129)] {
             let err = check_id("cluster id", bad).unwrap_err();
             assert!(

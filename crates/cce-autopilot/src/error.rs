@@ -249,6 +249,15 @@ pub enum ErrorKind {
     Network,
 }
 
+impl From<cce_autopilot_model::InvalidDuration> for Error {
+    fn from(e: cce_autopilot_model::InvalidDuration) -> Self {
+        Error::InvalidInput {
+            what: "duration",
+            message: e.to_string(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
