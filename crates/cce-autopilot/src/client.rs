@@ -209,9 +209,10 @@ impl ClientBuilder {
             http.clone(),
         )?;
 
-        let user_agent = self.user_agent.clone().unwrap_or_else(|| {
-            concat!("cce-autopilot-rust/", env!("CARGO_PKG_VERSION")).to_owned()
-        });
+        let user_agent = self
+            .user_agent
+            .clone()
+            .unwrap_or_else(|| crate::hooks::DEFAULT_USER_AGENT.to_owned());
         let shared = Arc::new(Shared {
             auth,
             retry: self.retry.clone().unwrap_or_default(),

@@ -18,6 +18,10 @@ use crate::generated::Client as Generated;
 use crate::retry::{RetryConfig, is_retryable_status, parse_retry_after};
 use crate::sign::sign_request;
 
+/// `User-Agent` of every request the client sends, unless the user sets another.
+pub(crate) const DEFAULT_USER_AGENT: &str =
+    concat!("cce-autopilot-rust/", env!("CARGO_PKG_VERSION"));
+
 /// How the client authenticates.
 #[derive(Clone, Debug)]
 pub(crate) enum AuthMode {

@@ -184,6 +184,10 @@ impl IamLookup {
         request
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+        request.headers_mut().insert(
+            reqwest::header::USER_AGENT,
+            HeaderValue::from_static(crate::hooks::DEFAULT_USER_AGENT),
+        );
         *request.timeout_mut() = Some(IAM_TIMEOUT);
         // Signed like any call, but without X-Project-Id: the project is what we are asking for.
         sign_request(&mut request, credentials, now_unix())?;
