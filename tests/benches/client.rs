@@ -15,14 +15,26 @@ const CLUSTER: &str = "3f0c9a1e-2b4d-4c6e-8f10-123456789abc";
 
 fn bench(c: &mut Criterion) {
     let body = cce_autopilot_tests::kubeconfig_fixture(6 * 1024);
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
     let url = rt.block_on(async {
         let body = body.clone();
         let app = Router::new().route(
             "/autopilot/v3/projects/{project}/clusters/{cluster}/clustercert",
             post(move || {
                 let body = body.clone();
-                async move { ([("content-type", "application/json"), ("x-request-id", "0123456789abcdef0123456789abcdef")], body) }
+                async move {
+                    (
+                        [
+                            ("content-type", "application/json"),
+                            ("x-request-id", "0123456789abcdef0123456789abcdef"),
+                        ],
+                        body,
+                    )
+                }
             }),
         );
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -35,7 +47,10 @@ fn bench(c: &mut Criterion) {
         .environment(Environment::empty())
         .endpoint(&url)
         .project_id(PROJECT)
-        .credentials(Credentials::new("HPUAEXAMPLEAK00000001", "exampleSecretKey0000000000000000000000000"))
+        .credentials(Credentials::new(
+            "HPUAEXAMPLEAK00000001",
+            "exampleSecretKey0000000000000000000000000",
+        ))
         .retry(RetryConfig::disabled())
         .build()
         .unwrap();
@@ -49,7 +64,12 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("call");
     group.bench_function("cce_autopilot_client", |b| {
         b.to_async(&rt).iter(|| async {
-            let cert = client.cluster_cert(CLUSTER).duration(duration).send().await.unwrap();
+            let cert = client
+                .cluster_cert(CLUSTER)
+                .duration(duration)
+                .send()
+                .await
+                .unwrap();
             black_box(cert)
         })
     });

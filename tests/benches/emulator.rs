@@ -9,8 +9,14 @@ use cce_autopilot_emulator::Emulator;
 use criterion::{Criterion, Throughput, criterion_group, criterion_main};
 
 fn bench(c: &mut Criterion) {
-    let rt = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
-    let emu = rt.block_on(Emulator::builder().cluster("bench").start()).unwrap();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .unwrap();
+    let emu = rt
+        .block_on(Emulator::builder().cluster("bench").start())
+        .unwrap();
     let client = Client::builder()
         .environment(Environment::empty())
         .endpoint(emu.url())
@@ -26,7 +32,12 @@ fn bench(c: &mut Criterion) {
         let mut out = Vec::with_capacity(500);
         for _ in 0..500 {
             let started = Instant::now();
-            client.cluster_cert("bench").duration(duration).send().await.unwrap();
+            client
+                .cluster_cert("bench")
+                .duration(duration)
+                .send()
+                .await
+                .unwrap();
             out.push(started.elapsed());
         }
         out
@@ -44,7 +55,14 @@ fn bench(c: &mut Criterion) {
     let mut group = c.benchmark_group("emulator");
     group.throughput(Throughput::Elements(1));
     group.bench_function("issue_certificate_over_loopback", |b| {
-        b.to_async(&rt).iter(|| async { client.cluster_cert("bench").duration(duration).send().await.unwrap() })
+        b.to_async(&rt).iter(|| async {
+            client
+                .cluster_cert("bench")
+                .duration(duration)
+                .send()
+                .await
+                .unwrap()
+        })
     });
     group.finish();
 }

@@ -2,8 +2,8 @@
 #![allow(missing_docs)]
 
 use cce_autopilot_cli::kubefile::{
-    Cluster, Context, KubeconfigFile, KubeconfigPaths, NamedCluster, NamedContext, NamedUser, UpdateOptions, Upsert,
-    User, update,
+    Cluster, Context, KubeconfigFile, KubeconfigPaths, NamedCluster, NamedContext, NamedUser,
+    UpdateOptions, Upsert, User, update,
 };
 use criterion::{Criterion, criterion_group, criterion_main};
 

@@ -20,7 +20,9 @@ pub fn spec_text() -> String {
 pub fn kubeconfig_fixture(size: usize) -> String {
     let b64 = |label: &str, n: usize| {
         let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        let body: String = (0..n).map(|i| alphabet[(i * 7 + label.len()) % 64] as char).collect();
+        let body: String = (0..n)
+            .map(|i| alphabet[(i * 7 + label.len()) % 64] as char)
+            .collect();
         format!("{body}==")
     };
     let shape = |n: usize| {

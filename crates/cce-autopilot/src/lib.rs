@@ -28,6 +28,8 @@ mod credentials_chain;
 mod env;
 mod error;
 mod hooks;
+#[cfg(feature = "kube")]
+mod kube_config;
 mod project;
 pub mod region;
 mod retry;
