@@ -11,7 +11,13 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 /// Credentials come from the same places as the official SDKs: HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK
 /// (or CLOUD_SDK_AK / CLOUD_SDK_SK), then ~/.huaweicloud/credentials.
 #[derive(Debug, Parser)]
-#[command(name = "cce-autopilot", version, about, long_about, propagate_version = true)]
+#[command(
+    name = "cce-autopilot",
+    version,
+    about,
+    long_about,
+    propagate_version = true
+)]
 pub struct Cli {
     /// Options shared by every command.
     #[command(flatten)]
@@ -55,6 +61,9 @@ pub enum Command {
     Emulator(EmulatorCommand),
     /// Start the embedded emulator, fetch a kubeconfig with the real client, and use it over mTLS.
     Demo(DemoArgs),
+    /// kubectl exec credential plugin: print a client certificate of a cluster, cached on disk.
+    #[command(long_about = crate::commands::credential::LONG_ABOUT)]
+    Credential(crate::commands::credential::CredentialArgs),
 }
 
 /// `kubeconfig …`
@@ -62,6 +71,11 @@ pub enum Command {
 pub enum KubeconfigCommand {
     /// Print (or save) the kubeconfig as the service returns it.
     Get(GetArgs),
+    /// Fetch clusters' kubeconfigs and merge them into your kubeconfig, renamed per cluster.
+    Update(UpdateArgs),
+    /// Check the client certificates of your kubeconfig: validity, key, CA (never prints keys).
+    #[command(long_about = crate::commands::inspect::LONG_ABOUT)]
+    Inspect(crate::commands::inspect::InspectArgs),
 }
 
 /// Output formats of `kubeconfig get`.
@@ -76,18 +90,90 @@ pub enum Format {
 /// `kubeconfig get`
 #[derive(Debug, Args)]
 pub struct GetArgs {
-    /// The cluster's id.
-    #[arg(long, value_name = "ID")]
-    pub cluster_id: String,
+    /// The cluster's id (repeatable: several clusters need -o DIR).
+    #[arg(long, value_name = "ID", required = true)]
+    pub cluster_id: Vec<String>,
     /// Certificate validity: days (1-1827), -1 or max for five years.
     #[arg(long, default_value = "30", allow_hyphen_values = true, value_parser = parse_cert_duration)]
     pub duration: CertDuration,
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Yaml)]
     pub format: Format,
-    /// Write to this file (0600, atomically) instead of stdout.
-    #[arg(short = 'o', long, value_name = "FILE")]
+    /// Write to this file (0600, atomically) instead of stdout. With several --cluster-id, or when
+    /// it is an existing directory (or ends with /), a directory: one DIR/<cluster-id>.yaml (.json)
+    /// per cluster.
+    #[arg(short = 'o', long, value_name = "FILE|DIR")]
     pub output: Option<PathBuf>,
+}
+
+/// Which endpoints `kubeconfig update` writes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum UpdateAccess {
+    /// The private (VPC) endpoint.
+    Internal,
+    /// The public endpoint (the cluster needs an elastic IP).
+    External,
+    /// Both, as two contexts.
+    Both,
+}
+
+/// `kubeconfig update`
+///
+/// Fetches the kubeconfig of each cluster and merges it into your kubeconfig the way kubectl reads
+/// it: --kubeconfig FILE, else every file of KUBECONFIG (client-go's rules: an entry stays in the
+/// file it comes from, new ones go to the first existing file), else ~/.kube/config. Files are
+/// locked (<file>.lock), replaced atomically with mode 0600, and their previous version is kept as
+/// <file>.bak; a file that does not parse is refused and left untouched.
+///
+/// Entries are renamed per cluster. SCOPE is --region, else the --endpoint host, else "custom":
+/// cluster and context cce_<SCOPE>_<CLUSTER-ID>_<internal|external>, user cce_<SCOPE>_<CLUSTER-ID>_user.
+/// An update replaces its own earlier entries of the same names in place; a name held by an entry
+/// it did not write for this cluster is an error (exit 6) unless --force.
+///
+/// Exit codes: 0 done; 2 bad flags, or an access the cluster lacks; 3 credentials; 4 service;
+/// 5 network; 6 kubeconfig file (unparsable, locked, name collision); 8 some clusters failed
+/// (one line each on stderr), the others were merged.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The cluster's id (repeatable; fetched 4 at a time).
+    #[arg(long, value_name = "ID", required = true)]
+    pub cluster_id: Vec<String>,
+    /// The one kubeconfig file to update (default: KUBECONFIG's files, else ~/.kube/config).
+    #[arg(long, value_name = "PATH")]
+    pub kubeconfig: Option<PathBuf>,
+    /// Endpoints to write [default: external when the cluster has a public endpoint, else internal].
+    #[arg(long, value_enum, value_name = "ACCESS")]
+    pub access: Option<UpdateAccess>,
+    /// Name of the cluster and context entries instead of cce_<SCOPE>_<ID>_<access>
+    /// (NAME-internal and NAME-external with --access both). One cluster only.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub alias: Option<String>,
+    /// Name of the user entry instead of cce_<SCOPE>_<ID>_user. One cluster only.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub user_alias: Option<String>,
+    /// Make the (primary) context current [default: true for one cluster, false for several;
+    /// true with several makes the first merged cluster's context current].
+    #[arg(long, value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
+    pub set_current_context: Option<bool>,
+    /// Certificate validity: days (1-1827), -1 or max for five years (with --exec: what the plugin asks for).
+    #[arg(long, value_name = "DAYS", default_value = "30", allow_hyphen_values = true, value_parser = parse_cert_duration)]
+    pub duration: CertDuration,
+    /// Verify the external endpoint with the cluster CA, expecting this name in its certificate
+    /// (e.g. kubernetes), instead of writing it with insecure-skip-tls-verify as the service does.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub tls_server_name: Option<String>,
+    /// Write a user that runs `cce-autopilot credential` (exec plugin) instead of embedding the key.
+    #[arg(long)]
+    pub exec: bool,
+    /// Print the entries that would be added or changed (keys redacted) and write nothing.
+    #[arg(long)]
+    pub dry_run: bool,
+    /// Remove a stale lock left by a crashed update (never one of a running process).
+    #[arg(long)]
+    pub force_unlock: bool,
+    /// Replace entries of the same names that were not written by cce-autopilot for this cluster.
+    #[arg(long)]
+    pub force: bool,
 }
 
 /// `emulator …`
@@ -97,7 +183,7 @@ pub enum EmulatorCommand {
     Serve(ServeArgs),
 }
 
-/// `emulator serve`
+/// `emulator serve`. The project id and region served are the global `--project-id` and `--region`.
 #[derive(Debug, Args)]
 pub struct ServeArgs {
     /// Address to listen on.
@@ -109,9 +195,6 @@ pub struct ServeArgs {
     /// Secret key of --ak.
     #[arg(long, requires = "ak")]
     pub sk: Option<String>,
-    /// Project id to serve.
-    #[arg(long = "project-id", value_name = "PID", id = "serve_project_id")]
-    pub project_id: Option<String>,
     /// A cluster without a public IP (repeatable).
     #[arg(long = "cluster", value_name = "ID")]
     pub clusters: Vec<String>,
@@ -136,7 +219,8 @@ pub struct DemoArgs {
 
 /// Parses `30`, `-1` or `max`.
 pub fn parse_cert_duration(s: &str) -> Result<CertDuration, String> {
-    s.parse().map_err(|e: cce_autopilot::InvalidDuration| e.to_string())
+    s.parse()
+        .map_err(|e: cce_autopilot::InvalidDuration| e.to_string())
 }
 
 /// Parses `90`, `90s`, `15m`, `2h`, `1d`.
@@ -144,16 +228,20 @@ pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
     let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
     let (number, unit) = s.split_at(split);
-    let n: u64 = number
-        .parse()
-        .map_err(|_| format!("invalid duration {s:?}: expected a number with s, m, h or d, e.g. 30s"))?;
+    let n: u64 = number.parse().map_err(|_| {
+        format!("invalid duration {s:?}: expected a number with s, m, h or d, e.g. 30s")
+    })?;
     let seconds = match unit {
         "" | "s" => n,
         "m" => n * 60,
         "h" => n * 3600,
         "d" => n * 86_400,
         "ms" => return Ok(Duration::from_millis(n)),
-        other => return Err(format!("invalid duration unit {other:?} in {s:?}: use ms, s, m, h or d")),
+        other => {
+            return Err(format!(
+                "invalid duration unit {other:?} in {s:?}: use ms, s, m, h or d"
+            ));
+        }
     };
     Ok(Duration::from_secs(seconds))
 }

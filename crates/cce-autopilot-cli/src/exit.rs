@@ -48,12 +48,18 @@ pub struct CliError {
 impl CliError {
     /// A usage error.
     pub fn usage(message: impl Into<String>) -> Self {
-        CliError { code: USAGE, message: message.into() }
+        CliError {
+            code: USAGE,
+            message: message.into(),
+        }
     }
 
     /// A file error.
     pub fn file(message: impl Into<String>) -> Self {
-        CliError { code: FILE, message: message.into() }
+        CliError {
+            code: FILE,
+            message: message.into(),
+        }
     }
 }
 
@@ -72,7 +78,9 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
                 _ => SERVICE,
             };
         }
-        if cause.downcast_ref::<crate::kubefile::KubefileError>().is_some()
+        if cause
+            .downcast_ref::<crate::kubefile::KubefileError>()
+            .is_some()
             || cause.downcast_ref::<std::io::Error>().is_some()
         {
             return FILE;

@@ -361,6 +361,21 @@ impl Client {
         self.project.project_id().await
     }
 
+    /// The access key the next call will sign with, as the credential chain resolves it now; `None` with
+    /// token authentication. Never the secret key. Useful to key caches by identity.
+    pub async fn access_key_id(&self) -> Result<Option<String>> {
+        match &self.shared.auth {
+            AuthMode::Signature(provider) => Ok(Some(
+                provider
+                    .provide_credentials()
+                    .await?
+                    .access_key()
+                    .to_owned(),
+            )),
+            AuthMode::Token(_) => Ok(None),
+        }
+    }
+
     async fn call_context(&self) -> Result<CallContext> {
         let credentials = match &self.shared.auth {
             AuthMode::Signature(provider) => Some(provider.provide_credentials().await?),

@@ -11,7 +11,8 @@ use crate::exit::CliError;
 
 /// The client the global options describe; credentials come from the official SDKs' sources.
 pub fn build_client(global: &GlobalArgs) -> anyhow::Result<Client> {
-    let mut builder = Client::builder().retry(RetryConfig::default().with_max_elapsed(global.timeout));
+    let mut builder =
+        Client::builder().retry(RetryConfig::default().with_max_elapsed(global.timeout));
     if let Some(region) = &global.region {
         builder = builder.region(region);
     }
@@ -35,8 +36,12 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     };
     std::fs::create_dir_all(dir)
         .map_err(|e| CliError::file(format!("cannot create directory {}: {e}", dir.display())))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir)
-        .map_err(|e| CliError::file(format!("cannot create a temporary file in {}: {e}", dir.display())))?;
+    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
+        CliError::file(format!(
+            "cannot create a temporary file in {}: {e}",
+            dir.display()
+        ))
+    })?;
     set_private(file.path())?;
     file.write_all(contents)
         .and_then(|()| file.as_file().sync_all())

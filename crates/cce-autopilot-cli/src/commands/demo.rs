@@ -23,9 +23,17 @@ pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
 
 /// The demo's steps; returns the report it prints.
 pub async fn run_demo(keep: Option<PathBuf>) -> anyhow::Result<String> {
-    let emulator = Emulator::builder().start().await.context("cannot start the embedded emulator")?;
+    let emulator = Emulator::builder()
+        .start()
+        .await
+        .context("cannot start the embedded emulator")?;
     let mut out = String::new();
-    writeln!(out, "emulator      {} (region {})", emulator.url(), emulator.region())?;
+    writeln!(
+        out,
+        "emulator      {} (region {})",
+        emulator.url(),
+        emulator.region()
+    )?;
 
     // The client as a user would configure it, but pointed at the emulator for both CCE and IAM.
     let client = Client::builder()
@@ -33,7 +41,10 @@ pub async fn run_demo(keep: Option<PathBuf>) -> anyhow::Result<String> {
         .endpoint(emulator.url())
         .iam_endpoint(emulator.url())
         .region(emulator.region())
-        .credentials(Credentials::new(emulator.access_key(), emulator.secret_key()))
+        .credentials(Credentials::new(
+            emulator.access_key(),
+            emulator.secret_key(),
+        ))
         .retry(RetryConfig::default())
         .build()?;
     let project = client.project_id().await.context("project id lookup")?;
@@ -47,11 +58,28 @@ pub async fn run_demo(keep: Option<PathBuf>) -> anyhow::Result<String> {
         .context("the emulator has no cluster")?
         .clone();
     let duration = CertDuration::days(30)?;
-    let cert = client.cluster_cert(&cluster).duration(duration).send().await?;
+    let cert = client
+        .cluster_cert(&cluster)
+        .duration(duration)
+        .send()
+        .await?;
     writeln!(out, "cluster       {cluster}")?;
-    writeln!(out, "request id    {}", cert.request_id.as_deref().unwrap_or("-"))?;
-    writeln!(out, "Port-ID       {}", cert.port_id.as_deref().unwrap_or("-"))?;
-    let contexts: Vec<&str> = cert.kubeconfig.contexts.iter().map(|c| c.name.as_str()).collect();
+    writeln!(
+        out,
+        "request id    {}",
+        cert.request_id.as_deref().unwrap_or("-")
+    )?;
+    writeln!(
+        out,
+        "Port-ID       {}",
+        cert.port_id.as_deref().unwrap_or("-")
+    )?;
+    let contexts: Vec<&str> = cert
+        .kubeconfig
+        .contexts
+        .iter()
+        .map(|c| c.name.as_str())
+        .collect();
     writeln!(
         out,
         "contexts      {} (current: {})",
@@ -60,7 +88,10 @@ pub async fn run_demo(keep: Option<PathBuf>) -> anyhow::Result<String> {
     )?;
 
     let (not_after, subject) = certificate_facts(&cert.kubeconfig)?;
-    writeln!(out, "certificate   {subject}, valid until {not_after} ({duration})")?;
+    writeln!(
+        out,
+        "certificate   {subject}, valid until {not_after} ({duration})"
+    )?;
 
     let (dir, _temp) = match keep {
         Some(dir) => (dir, None),
@@ -74,39 +105,78 @@ pub async fn run_demo(keep: Option<PathBuf>) -> anyhow::Result<String> {
     writeln!(out, "kubeconfig    {} (0600)", path.display())?;
 
     let version = call_api_server(&cert.kubeconfig).await?;
-    writeln!(out, "API server    {} over mTLS (internal context): {version}", server(&cert.kubeconfig)?)?;
-    writeln!(out, "issued        {} certificate(s) for {cluster}", emulator.issued(&cluster))?;
+    writeln!(
+        out,
+        "API server    {} over mTLS (internal context): {version}",
+        server(&cert.kubeconfig)?
+    )?;
+    writeln!(
+        out,
+        "issued        {} certificate(s) for {cluster}",
+        emulator.issued(&cluster)
+    )?;
     emulator.shutdown().await;
     Ok(out)
 }
 
 fn server(kubeconfig: &Kubeconfig) -> anyhow::Result<String> {
-    let entry = kubeconfig.access(Access::Internal).context("no internal context")?;
+    let entry = kubeconfig
+        .access(Access::Internal)
+        .context("no internal context")?;
     Ok(entry.cluster.cluster.server.clone())
 }
 
 fn certificate_facts(kubeconfig: &Kubeconfig) -> anyhow::Result<(String, String)> {
-    let entry = kubeconfig.access(Access::Internal).context("no internal context")?;
-    let pem = entry.user.user.client_certificate_pem()?.context("no client certificate")?;
-    let (_, pem) = x509_parser::pem::parse_x509_pem(&pem).map_err(|e| anyhow::anyhow!("client certificate PEM: {e}"))?;
-    let cert = pem.parse_x509().map_err(|e| anyhow::anyhow!("client certificate: {e}"))?;
-    Ok((cert.validity().not_after.to_string(), cert.subject().to_string()))
+    let entry = kubeconfig
+        .access(Access::Internal)
+        .context("no internal context")?;
+    let pem = entry
+        .user
+        .user
+        .client_certificate_pem()?
+        .context("no client certificate")?;
+    let (_, pem) = x509_parser::pem::parse_x509_pem(&pem)
+        .map_err(|e| anyhow::anyhow!("client certificate PEM: {e}"))?;
+    let cert = pem
+        .parse_x509()
+        .map_err(|e| anyhow::anyhow!("client certificate: {e}"))?;
+    Ok((
+        cert.validity().not_after.to_string(),
+        cert.subject().to_string(),
+    ))
 }
 
 /// `GET /version` on the internal endpoint, authenticated by the fetched client certificate and trusting
 /// only the cluster CA from the same kubeconfig.
 async fn call_api_server(kubeconfig: &Kubeconfig) -> anyhow::Result<String> {
-    let entry = kubeconfig.access(Access::Internal).context("no internal context")?;
-    let ca = entry.cluster.cluster.certificate_authority_pem()?.context("no cluster CA")?;
-    let mut identity = entry.user.user.client_certificate_pem()?.context("no client certificate")?;
+    let entry = kubeconfig
+        .access(Access::Internal)
+        .context("no internal context")?;
+    let ca = entry
+        .cluster
+        .cluster
+        .certificate_authority_pem()?
+        .context("no cluster CA")?;
+    let mut identity = entry
+        .user
+        .user
+        .client_certificate_pem()?
+        .context("no client certificate")?;
     identity.extend(entry.user.user.client_key_pem()?.context("no client key")?);
     let http = reqwest::Client::builder()
         .tls_certs_only([reqwest::Certificate::from_pem(&ca)?])
         .identity(reqwest::Identity::from_pem(&identity)?)
         .no_proxy()
         .build()?;
-    let url = format!("{}/version", entry.cluster.cluster.server.trim_end_matches('/'));
-    let response = http.get(&url).send().await.with_context(|| format!("GET {url}"))?;
+    let url = format!(
+        "{}/version",
+        entry.cluster.cluster.server.trim_end_matches('/')
+    );
+    let response = http
+        .get(&url)
+        .send()
+        .await
+        .with_context(|| format!("GET {url}"))?;
     let status = response.status();
     let body: serde_json::Value = response.json().await?;
     anyhow::ensure!(status.is_success(), "GET {url}: {status}");

@@ -1,25 +1,136 @@
-//! `kubeconfig get`: the kubeconfig as the service returns it.
+//! `kubeconfig get`: the kubeconfig as the service returns it — of one cluster to stdout or a file, or
+//! of several clusters to one file each in a directory.
+
+use std::path::{Path, PathBuf};
+
+use cce_autopilot::ClusterCert;
 
 use crate::cli::{Format, GetArgs, GlobalArgs};
-use crate::exit;
+use crate::exit::{self, CliError};
 
 use super::common::{build_client, write_private_file};
+use super::update::fetch;
 
-/// Fetches and prints (or saves) one kubeconfig.
+/// Fetches and prints (or saves) the kubeconfigs; 8 when some clusters failed and the others were saved.
 pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<u8> {
+    let mut ids: Vec<String> = Vec::with_capacity(args.cluster_id.len());
+    for id in &args.cluster_id {
+        if !ids.contains(id) {
+            ids.push(id.clone());
+        }
+    }
+    let dir = match (&args.output, ids.len()) {
+        (Some(out), n) if n > 1 || is_dir_like(out) => Some(out.clone()),
+        (None, n) if n > 1 => {
+            return Err(CliError::usage(
+                "several --cluster-id need -o DIR: one file per cluster is written there",
+            )
+            .into());
+        }
+        _ => None,
+    };
     let client = build_client(global)?;
-    let cert = client.cluster_cert(&args.cluster_id).duration(args.duration).send().await?;
-    tracing::info!(request_id = cert.request_id.as_deref(), port_id = cert.port_id.as_deref(), "fetched");
-    let text = match args.format {
+    let Some(dir) = dir else {
+        let id = &ids[0];
+        let cert = client
+            .cluster_cert(id)
+            .duration(args.duration)
+            .send()
+            .await?;
+        tracing::info!(
+            request_id = cert.request_id.as_deref(),
+            port_id = cert.port_id.as_deref(),
+            "fetched"
+        );
+        let text = render(&cert, args.format)?;
+        match &args.output {
+            Some(path) => {
+                write_private_file(path, text.as_bytes())?;
+                eprintln!(
+                    "wrote {} (request id {})",
+                    path.display(),
+                    cert.request_id.as_deref().unwrap_or("-")
+                );
+            }
+            None => print!("{text}"),
+        }
+        return Ok(exit::OK);
+    };
+
+    let extension = match args.format {
+        Format::Yaml => "yaml",
+        Format::Json => "json",
+    };
+    let mut failures = Vec::new();
+    let mut written = 0usize;
+    for fetched in fetch::fetch_all(&client, &ids, args.duration).await {
+        let id = fetched.cluster_id;
+        let saved = fetched.result.and_then(|cert| {
+            let path = file_for(&dir, &id, extension)?;
+            write_private_file(&path, render(&cert, args.format)?.as_bytes())?;
+            eprintln!(
+                "wrote {} (request id {})",
+                path.display(),
+                cert.request_id.as_deref().unwrap_or("-")
+            );
+            Ok(())
+        });
+        match saved {
+            Ok(()) => written += 1,
+            Err(err) => failures.push((id, err)),
+        }
+    }
+    if written == 0 && failures.len() == 1 {
+        let (id, err) = failures.remove(0);
+        return Err(CliError {
+            code: exit::code_for(&err),
+            message: fetch::failure_line(&id, &err),
+        }
+        .into());
+    }
+    for (id, err) in &failures {
+        eprintln!("error: {}", fetch::failure_line(id, err));
+    }
+    if written == 0 {
+        let code = failures
+            .first()
+            .map_or(exit::FAILURE, |(_, e)| exit::code_for(e));
+        return Err(CliError {
+            code,
+            message: format!(
+                "none of the {} clusters could be saved (see above)",
+                failures.len()
+            ),
+        }
+        .into());
+    }
+    Ok(if failures.is_empty() {
+        exit::OK
+    } else {
+        exit::PARTIAL
+    })
+}
+
+fn render(cert: &ClusterCert, format: Format) -> anyhow::Result<String> {
+    Ok(match format {
         Format::Json => serde_json::to_string_pretty(&cert.kubeconfig)? + "\n",
         Format::Yaml => serde_saphyr::to_string(&cert.kubeconfig)?,
-    };
-    match &args.output {
-        Some(path) => {
-            write_private_file(path, text.as_bytes())?;
-            eprintln!("wrote {} (request id {})", path.display(), cert.request_id.as_deref().unwrap_or("-"));
-        }
-        None => print!("{text}"),
+    })
+}
+
+/// `-o` names a directory when it is one, or ends with a slash.
+fn is_dir_like(path: &Path) -> bool {
+    path.is_dir() || path.as_os_str().to_string_lossy().ends_with('/')
+}
+
+/// `DIR/<cluster-id>.<ext>`; an id that is not a plain file name is refused.
+fn file_for(dir: &Path, id: &str, extension: &str) -> anyhow::Result<PathBuf> {
+    if id.is_empty() || id.starts_with('.') || id.contains(['/', '\\']) {
+        return Err(CliError::usage(format!(
+            "cluster id {id:?} cannot name a file in {}",
+            dir.display()
+        ))
+        .into());
     }
-    Ok(exit::OK)
+    Ok(dir.join(format!("{id}.{extension}")))
 }

@@ -1,9 +1,12 @@
 //! One module per command; each is a thin layer over the client, the emulator and the kubeconfig files.
 
 mod common;
+pub mod credential;
 pub mod demo;
 mod get;
+pub mod inspect;
 mod serve;
+mod update;
 
 pub use common::{build_client, write_private_file};
 
@@ -13,7 +16,12 @@ use crate::cli::{Cli, Command, EmulatorCommand, KubeconfigCommand};
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
     match cli.command {
         Command::Kubeconfig(KubeconfigCommand::Get(args)) => get::run(&cli.global, args).await,
-        Command::Emulator(EmulatorCommand::Serve(args)) => serve::run(args).await,
+        Command::Kubeconfig(KubeconfigCommand::Update(args)) => {
+            update::run(&cli.global, args).await
+        }
+        Command::Kubeconfig(KubeconfigCommand::Inspect(args)) => inspect::run(args),
+        Command::Credential(args) => credential::run(&cli.global, args).await,
+        Command::Emulator(EmulatorCommand::Serve(args)) => serve::run(&cli.global, args).await,
         Command::Demo(args) => demo::run(args).await,
     }
 }

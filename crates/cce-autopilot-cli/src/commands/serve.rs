@@ -5,17 +5,20 @@ use std::io::Write as _;
 use anyhow::Context as _;
 use cce_autopilot_emulator::{Emulator, demo_banner};
 
-use crate::cli::ServeArgs;
+use crate::cli::{GlobalArgs, ServeArgs};
 use crate::exit;
 
 /// Starts the emulator, prints the banner (first line: the base URL), serves until a signal arrives.
-pub async fn run(args: ServeArgs) -> anyhow::Result<u8> {
+pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<u8> {
     let mut builder = Emulator::builder().listen(args.listen);
     if let (Some(ak), Some(sk)) = (&args.ak, &args.sk) {
         builder = builder.credentials(ak, sk);
     }
-    if let Some(project) = &args.project_id {
+    if let Some(project) = &global.project_id {
         builder = builder.project_id(project);
+    }
+    if let Some(region) = &global.region {
+        builder = builder.region(region);
     }
     for id in &args.clusters {
         builder = builder.cluster(id);

@@ -2,9 +2,9 @@
 //! we wait for a held lock instead of failing, record who holds ours, and recognise stale ones.
 
 use std::ffi::OsString;
-use std::fs::{self, OpenOptions};
+use std::fs;
 use std::io::{self, Write as _};
-use std::os::unix::fs::OpenOptionsExt as _;
+use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -56,20 +56,8 @@ impl FileLock {
         let mut broke_unknown = false;
         loop {
             let token = new_token();
-            match OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .mode(0o600)
-                .open(&path)
-            {
-                Ok(mut file) => {
-                    let lock = FileLock { path, token };
-                    let content = lock.content();
-                    // A lock without its content still excludes others; the content only
-                    // explains who holds it, so a failure to write it is not fatal.
-                    let _ = file.write_all(content.as_bytes());
-                    return Ok(lock);
-                }
+            match create_with_content(&path, lock_content(&token).as_bytes()) {
+                Ok(()) => return Ok(FileLock { path, token }),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
                 Err(source) => return Err(KubefileError::Lock { path, source }),
             }
@@ -82,6 +70,11 @@ impl FileLock {
                 continue; // released between our attempt and our look: try again at once
             };
             if holder.liveness == HolderLiveness::Dead {
+                // The holder may have released the lock and exited between our read of the file
+                // and our look at its pid: only a lock still there, unchanged, is stale.
+                if fs::read(&path).ok().as_deref() != Some(raw.as_slice()) {
+                    continue;
+                }
                 if force_unlock {
                     remove_if_unchanged(&path, &raw)?;
                     continue;
@@ -110,19 +103,19 @@ impl FileLock {
     pub fn path(&self) -> &Path {
         &self.path
     }
+}
 
-    fn content(&self) -> String {
-        let since = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default()
-            .as_secs_f64();
-        let host = hostname().unwrap_or_default();
-        format!(
-            "{MAGIC}\npid: {}\nhost: {host}\nsince: {since:.3}\ntoken: {}\n{END}\n",
-            std::process::id(),
-            self.token
-        )
-    }
+/// What a lock file says: who holds it since when, and the token by which the holder knows its own lock.
+fn lock_content(token: &str) -> String {
+    let since = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap_or_default()
+        .as_secs_f64();
+    let host = hostname().unwrap_or_default();
+    format!(
+        "{MAGIC}\npid: {}\nhost: {host}\nsince: {since:.3}\ntoken: {token}\n{END}\n",
+        std::process::id()
+    )
 }
 
 impl Drop for FileLock {
@@ -139,6 +132,19 @@ impl Drop for FileLock {
             let _ = fs::remove_file(&self.path);
         }
     }
+}
+
+/// Creates `path` with `content` in one step: the content goes to a private temporary file that is then
+/// hard-linked to `path` (which fails if `path` exists). A process killed at any moment leaves either no
+/// lock or a complete one, never an empty lock whose holder nobody can tell.
+fn create_with_content(path: &Path, content: &[u8]) -> io::Result<()> {
+    let dir = path.parent().unwrap_or_else(|| Path::new("."));
+    let mut staged = tempfile::Builder::new().prefix(".lock-").tempfile_in(dir)?;
+    staged.write_all(content)?;
+    staged.as_file().sync_all()?;
+    fs::set_permissions(staged.path(), fs::Permissions::from_mode(0o600))?;
+    fs::hard_link(staged.path(), path)
+    // `staged` is removed on drop; the lock keeps the content through its own link.
 }
 
 /// Who holds the lock file at `path`, and its raw content; `None` if there is no lock file.
