@@ -1,4 +1,5 @@
-//! `cargo xtask codegen [--check]`: writes (or checks) every file generated from the API contract.
+//! `cargo xtask codegen [--check]`: writes (or checks) every generated file: the client from the API
+//! contract, and the man page from the command's definition.
 //!
 //! The client is generated at build time (`crates/cce-autopilot/build.rs`); the copy written here exists so
 //! that reviewers see what the contract turns into, and so that a spec change shows up in the diff.
@@ -8,6 +9,8 @@ use std::process::ExitCode;
 
 /// The reviewable copy of the generated client. Not compiled.
 const CLIENT_COPY: &str = "crates/cce-autopilot/generated/client.rs";
+/// The man page of the command, generated from its clap definition.
+const MAN_PAGE: &str = "docs/man/cce-autopilot.1";
 
 fn workspace_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -22,7 +25,13 @@ fn expected(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let spec = std::fs::read_to_string(&spec_path)
         .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
     let client = cce_autopilot_codegen::generate(&spec).map_err(|e| e.to_string())?;
-    Ok(vec![(root.join(CLIENT_COPY), client)])
+    let man = cce_autopilot_cli::commands::man_page()
+        .map_err(|e| format!("cannot render the man page: {e}"))?;
+    let man = String::from_utf8(man).map_err(|e| format!("the man page is not UTF-8: {e}"))?;
+    Ok(vec![
+        (root.join(CLIENT_COPY), client),
+        (root.join(MAN_PAGE), man),
+    ])
 }
 
 /// Names the stale files, or `Ok` when every generated file is fresh.

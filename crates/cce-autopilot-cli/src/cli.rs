@@ -29,6 +29,7 @@ pub struct Cli {
 
 /// Options shared by every command.
 #[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub struct GlobalArgs {
     /// Region id, e.g. cn-north-4 (selects the endpoint and the project).
     #[arg(long, global = true, env = "HUAWEICLOUD_SDK_REGION")]
@@ -64,6 +65,14 @@ pub enum Command {
     /// kubectl exec credential plugin: print a client certificate of a cluster, cached on disk.
     #[command(long_about = crate::commands::credential::LONG_ABOUT)]
     Credential(crate::commands::credential::CredentialArgs),
+    /// Print a shell completion script, e.g. `cce-autopilot completions bash > /etc/bash_completion.d/cce-autopilot`.
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the man page (roff), e.g. `cce-autopilot man > cce-autopilot.1`.
+    Man,
 }
 
 /// `kubeconfig …`

@@ -1,7 +1,7 @@
 //! `cce-autopilot credential`, the kubectl exec credential plugin, as kubectl runs it: a subprocess with
 //! `KUBERNETES_EXEC_INFO`, its answer on stdout, its certificates cached on disk.
 
-#[path = "cli_plugin_support.rs"]
+#[path = "support/plugin.rs"]
 mod support;
 
 use std::path::Path;

@@ -2,7 +2,7 @@
 //! talks mTLS to the emulator's API-server stub with the certificate it answers — twice, with one
 //! certificate issued: the disk cache is what spares the second one.
 
-#[path = "cli_plugin_support.rs"]
+#[path = "support/plugin.rs"]
 mod support;
 
 use std::path::Path;

@@ -1,7 +1,7 @@
 //! `cce-autopilot kubeconfig inspect` on kubeconfigs fetched from the emulator, altered the ways they go
 //! wrong in practice: another fetch's key, another cluster's CA, an expired or expiring certificate.
 
-#[path = "cli_plugin_support.rs"]
+#[path = "support/plugin.rs"]
 mod support;
 
 use std::path::{Path, PathBuf};

@@ -2,7 +2,7 @@
 //! are written: 0600, `.bak`, parent directory created.
 #![allow(missing_docs)]
 
-#[path = "kubefile_support.rs"]
+#[path = "support/kubefile.rs"]
 mod support;
 
 use std::fs;

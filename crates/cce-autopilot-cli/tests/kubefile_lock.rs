@@ -2,7 +2,7 @@
 //! without losing entries.
 #![allow(missing_docs)]
 
-#[path = "kubefile_support.rs"]
+#[path = "support/kubefile.rs"]
 mod support;
 
 use std::fs;

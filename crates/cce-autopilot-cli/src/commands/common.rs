@@ -65,3 +65,13 @@ fn set_private(path: &Path) -> anyhow::Result<()> {
 fn set_private(_path: &Path) -> anyhow::Result<()> {
     Ok(())
 }
+
+/// Writes `text` to stdout. A closed pipe (`… | head`) ends the output quietly instead of panicking as
+/// `print!` would.
+pub fn print_stdout(text: &str) -> anyhow::Result<()> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
+        other => Ok(other.context("cannot write to stdout")?),
+    }
+}

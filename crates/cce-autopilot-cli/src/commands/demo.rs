@@ -17,7 +17,7 @@ use super::common::write_private_file;
 /// Runs the demo and prints what happened.
 pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
     let report = run_demo(args.keep).await?;
-    print!("{report}");
+    super::common::print_stdout(&report)?;
     Ok(exit::OK)
 }
 

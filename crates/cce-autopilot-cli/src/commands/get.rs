@@ -52,7 +52,7 @@ pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<u8> {
                     cert.request_id.as_deref().unwrap_or("-")
                 );
             }
-            None => print!("{text}"),
+            None => super::common::print_stdout(&text)?,
         }
         return Ok(exit::OK);
     };

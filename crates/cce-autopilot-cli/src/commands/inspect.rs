@@ -285,8 +285,8 @@ pub fn run(args: InspectArgs) -> anyhow::Result<u8> {
     }
     let report = inspect(&set, args.context.as_deref(), OffsetDateTime::now_utc())?;
     match args.format {
-        InspectFormat::Text => print!("{}", report.to_text()),
-        InspectFormat::Json => print!("{}", report.to_json()),
+        InspectFormat::Text => super::common::print_stdout(&report.to_text())?,
+        InspectFormat::Json => super::common::print_stdout(&report.to_json())?,
     }
     for context in &report.contexts {
         for warning in &context.warnings {

@@ -23,5 +23,23 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         Command::Credential(args) => credential::run(&cli.global, args).await,
         Command::Emulator(EmulatorCommand::Serve(args)) => serve::run(&cli.global, args).await,
         Command::Demo(args) => demo::run(args).await,
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut script = Vec::new();
+            clap_complete::generate(shell, &mut command, "cce-autopilot", &mut script);
+            common::print_stdout(&String::from_utf8_lossy(&script))?;
+            Ok(crate::exit::OK)
+        }
+        Command::Man => {
+            common::print_stdout(&String::from_utf8_lossy(&man_page()?))?;
+            Ok(crate::exit::OK)
+        }
     }
+}
+
+/// The man page of the whole command, in roff (also written to `docs/man/` by `cargo xtask codegen`).
+pub fn man_page() -> std::io::Result<Vec<u8>> {
+    let mut out = Vec::new();
+    clap_mangen::Man::new(<Cli as clap::CommandFactory>::command()).render(&mut out)?;
+    Ok(out)
 }

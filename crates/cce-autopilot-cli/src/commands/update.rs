@@ -138,7 +138,7 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
             .map_err(file_error)?;
 
     if args.dry_run {
-        print!("{}", report.render_redacted());
+        super::common::print_stdout(&report.render_redacted())?;
     }
     eprint!("{}", summary(&report, &paths, set_current));
     for note in earlier_names(&set, &accepted) {
