@@ -2,7 +2,6 @@
 //! `completions`, `man`, the top-level help, and the documented exit codes.
 
 #[path = "support/plugin.rs"]
-#[allow(dead_code)]
 mod support;
 
 use std::io::{BufRead as _, BufReader};
