@@ -558,7 +558,14 @@ async fn map_error(
                 Error::Transport {
                     endpoint: endpoint_label(endpoint),
                     message: format!(
-                        "{} ({attempts} attempt(s))",
+                        "{}: {} ({attempts} attempt(s))",
+                        if e.is_connect() {
+                            "cannot connect"
+                        } else if e.is_decode() || e.is_body() {
+                            "the response was cut short"
+                        } else {
+                            "the connection failed"
+                        },
                         describe(&e).replace(endpoint.as_str(), "")
                     ),
                     source: Some(Box::new(e)),

@@ -64,7 +64,7 @@ pub enum Error {
     },
 
     /// The request could not be sent or the response not read (DNS, connection refused, TLS, reset).
-    #[error("cannot reach {endpoint}: {message}")]
+    #[error("request to {endpoint} failed: {message}")]
     Transport {
         /// The URL's scheme, host and port.
         endpoint: String,

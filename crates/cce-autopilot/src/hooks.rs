@@ -148,7 +148,10 @@ impl ClientHooks<Inner> for Generated {
             *this_try.timeout_mut() = Some(per_try.max(Duration::from_millis(1)));
 
             let attempt_started = Instant::now();
-            let result = self.client.execute(this_try).await;
+            let result = match self.client.execute(this_try).await {
+                Ok(response) => buffered(response).await,
+                Err(e) => Err(e),
+            };
             let elapsed = attempt_started.elapsed();
 
             let (status, rid) = match &result {
@@ -227,9 +230,29 @@ impl ClientHooks<Inner> for Generated {
     }
 }
 
+/// The response with its body read in full, so that a body cut short (a dropped connection, a truncated
+/// answer) is a failure of this attempt, retried like any connection failure, rather than a decoding error
+/// after the retry loop. Bodies here are a few kilobytes.
+async fn buffered(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(reqwest::Response::from(rebuilt))
+}
+
 /// Connection-level failures worth another attempt (not time-outs of a request that may have been processed).
 fn is_retryable_transport(error: &reqwest::Error) -> bool {
-    error.is_connect() || (error.is_request() && !error.is_timeout()) || error.is_body()
+    // reqwest reports a body cut short while `buffered` collects it as a decode error: this client never
+    // lets reqwest decode anything else (no compression, no `.json()`).
+    error.is_connect()
+        || (error.is_request() && !error.is_timeout())
+        || error.is_body()
+        || error.is_decode()
 }
 
 /// Applies the call's authentication to one attempt.
