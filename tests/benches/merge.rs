@@ -9,15 +9,21 @@ use criterion::{Criterion, criterion_group, criterion_main};
 
 fn entries(i: usize) -> (NamedCluster, NamedUser, NamedContext) {
     let name = format!("cluster-{i:03}");
-    let mut cluster = Cluster::default();
-    cluster.server = Some(format!("https://10.0.{}.{}:5443", i / 250, i % 250));
-    cluster.certificate_authority_data = Some("Q0EtUEVNLURBVEE=".repeat(60));
-    let mut user = User::default();
-    user.client_certificate_data = Some("Q0VSVC1QRU0tREFUQQ==".repeat(60));
-    user.client_key_data = Some("S0VZLVBFTS1EQVRB".repeat(60));
-    let mut context = Context::default();
-    context.cluster = Some(name.clone());
-    context.user = Some(format!("{name}-user"));
+    let cluster = Cluster {
+        server: Some(format!("https://10.0.{}.{}:5443", i / 250, i % 250)),
+        certificate_authority_data: Some("Q0EtUEVNLURBVEE=".repeat(60)),
+        ..Cluster::default()
+    };
+    let user = User {
+        client_certificate_data: Some("Q0VSVC1QRU0tREFUQQ==".repeat(60)),
+        client_key_data: Some("S0VZLVBFTS1EQVRB".repeat(60)),
+        ..User::default()
+    };
+    let context = Context {
+        cluster: Some(name.clone()),
+        user: Some(format!("{name}-user")),
+        ..Context::default()
+    };
     (
         NamedCluster::new(name.clone(), cluster),
         NamedUser::new(format!("{name}-user"), user),

@@ -467,19 +467,6 @@ fn endpoint_label(url: &url::Url) -> String {
     url.origin().ascii_serialization()
 }
 
-fn describe(error: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![error.to_string()];
-    let mut source = error.source();
-    while let Some(e) = source {
-        let text = e.to_string();
-        if !parts.iter().any(|p| p.contains(&text)) {
-            parts.push(text);
-        }
-        source = e.source();
-    }
-    parts.join(": ")
-}
-
 async fn map_error(
     error: progenitor_client::Error<ErrorBody>,
     outcome: Outcome,
@@ -558,15 +545,14 @@ async fn map_error(
                 Error::Transport {
                     endpoint: endpoint_label(endpoint),
                     message: format!(
-                        "{}: {} ({attempts} attempt(s))",
+                        "{} ({attempts} attempt(s))",
                         if e.is_connect() {
                             "cannot connect"
                         } else if e.is_decode() || e.is_body() {
                             "the response was cut short"
                         } else {
                             "the connection failed"
-                        },
-                        describe(&e).replace(endpoint.as_str(), "")
+                        }
                     ),
                     source: Some(Box::new(e)),
                 }
