@@ -649,3 +649,61 @@ fn redact(world: &World, text: &str) -> String {
     result.push_str(rest);
     result
 }
+
+/// The exec entry as `update --exec` writes it, used by kubectl: both runs reach the API-server stub,
+/// and the second is served from the plugin's cache (the emulator issues one certificate for the two).
+#[test]
+fn kubectl_uses_the_exec_entry_and_the_second_run_is_served_from_the_cache() {
+    let world = World::new();
+    let file = world.path("exec-e2e.yaml");
+    world
+        .update(&[
+            "--kubeconfig",
+            file.to_str().unwrap(),
+            "--cluster-id",
+            PRIVATE,
+            "--exec",
+        ])
+        .success("update --exec");
+    let context = world
+        .kubectl_contexts(&file)
+        .into_iter()
+        .find(|c| c.contains(PRIVATE) && c.ends_with("_internal"))
+        .expect("the cluster's internal context");
+    let after_update = world.emu.issued(PRIVATE);
+
+    // kubectl runs the plugin with its own environment: the user's credentials, never the file's.
+    let kubectl_version = || {
+        let out = std::process::Command::new(KUBECTL)
+            .env_clear()
+            .env("HOME", world.home.path())
+            .env("PATH", "/usr/bin:/bin")
+            .env("HUAWEICLOUD_SDK_AK", world.emu.access_key())
+            .env("HUAWEICLOUD_SDK_SK", world.emu.secret_key())
+            .args([
+                "--kubeconfig",
+                file.to_str().unwrap(),
+                "--context",
+                &context,
+            ])
+            .args(["--request-timeout", "20s", "get", "--raw", "/version"])
+            .output()
+            .expect("kubectl runs");
+        assert!(
+            out.status.success(),
+            "kubectl: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("/version is JSON");
+        v["gitVersion"].as_str().unwrap_or_default().to_owned()
+    };
+    assert!(kubectl_version().contains("cce-autopilot-emulator"));
+    assert!(kubectl_version().contains("cce-autopilot-emulator"));
+    assert_eq!(
+        world.emu.issued(PRIVATE) - after_update,
+        1,
+        "one certificate for two kubectl runs"
+    );
+    let cache = world.home.path().join(".cache/cce-autopilot/credentials");
+    assert_eq!(fs::read_dir(&cache).unwrap().count(), 1, "one cache entry");
+}

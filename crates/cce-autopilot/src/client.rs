@@ -282,6 +282,11 @@ impl ClientBuilder {
                 message: "the custom CA bundle is not valid PEM".into(),
                 source: Some(Box::new(e)),
             })?;
+            if certs.is_empty() {
+                return Err(Error::config(
+                    "the custom CA bundle holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                ));
+            }
             for cert in certs {
                 builder = builder.add_root_certificate(cert);
             }
