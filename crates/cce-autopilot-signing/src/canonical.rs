@@ -74,6 +74,18 @@ fn encode(text: &str) -> String {
 /// segment separator. Decoded bytes that are not valid UTF-8 become U+FFFD, as in the official
 /// Python SDK (`urllib.parse.unquote`).
 pub fn canonical_uri(path: &str) -> String {
+    // Fast path for the common case (every API path of this service): nothing to decode or encode.
+    if path
+        .bytes()
+        .all(|b| b == b'/' || b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b'~'))
+    {
+        let mut uri = String::with_capacity(path.len() + 1);
+        uri.push_str(path);
+        if !uri.ends_with('/') {
+            uri.push('/');
+        }
+        return uri;
+    }
     let decoded = percent_decode_str(path).decode_utf8_lossy();
     let mut uri = decoded.split('/').map(encode).collect::<Vec<_>>().join("/");
     if !uri.ends_with('/') {
