@@ -1,0 +1,146 @@
+#!/usr/bin/env bash
+# Fuzzes our emulator against the contract with schemathesis: every response of
+# `cce-autopilot emulator serve` to generated (valid and invalid) requests must be documented by
+# openapi/cce-autopilot.yaml — status code, content type, headers, body schema — and no request may make
+# it answer 5XX. Runs all of schemathesis' checks (`--checks all`) in its examples, coverage and fuzzing
+# phases, bounded by --max-examples and a hard time limit.
+# Everything runs on 127.0.0.1; the only network access is pip installing schemathesis from PyPI.
+#
+# Usage: scripts/schemathesis.sh [extra `schemathesis run` options]
+# Environment (all optional):
+#   SCHEMATHESIS_VENV          virtualenv to (create and) reuse; default: a temporary one, removed at exit
+#   SCHEMATHESIS_VERSION       default 4.32.5 (the flags below are that version's)
+#   SCHEMATHESIS_MAX_EXAMPLES  test cases per phase and operation; default 100
+#   SCHEMATHESIS_MAX_TIME      seconds: schemathesis' --max-time, a budget that fuzzing *spends* (it repeats
+#                              until then); default unset: stop after --max-examples
+#   SCHEMATHESIS_TIMEOUT       hard limit in seconds, after which schemathesis is killed (a FAIL); default 600
+#   SCHEMATHESIS_SEED          seed, for a reproducible run; default: random (printed in the summary)
+#   SCHEMATHESIS_CLI           a built cce-autopilot binary instead of `cargo build --release -p cce-autopilot-cli`
+#   SCHEMATHESIS_KEEP          1: keep the work directory (emulator logs, HAR of every request) even on PASS
+# Prints schemathesis' report, then one PASS/FAIL line; exits non-zero on failure.
+set -euo pipefail
+
+started=$SECONDS
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+version=${SCHEMATHESIS_VERSION:-4.32.5}
+max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-100}
+hard_limit=${SCHEMATHESIS_TIMEOUT:-600}
+work=$(mktemp -d "${TMPDIR:-/tmp}/cce-schemathesis.XXXXXX")
+pids=()
+
+cleanup() {
+    local status=$? pid
+    for pid in "${pids[@]}"; do
+        kill -TERM "$pid" 2>/dev/null || true
+    done
+    for pid in "${pids[@]}"; do
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    if [[ $status -ne 0 || ${SCHEMATHESIS_KEEP:-0} == 1 ]]; then
+        echo "logs kept in $work" >&2
+    else
+        rm -rf "$work"
+    fi
+    exit "$status"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+log() { printf '==> %s\n' "$*" >&2; }
+verdict() {
+    printf '%s schemathesis (%s, --checks all, --max-examples %s): %s, %s s\n' \
+        "$1" "$version" "$max_examples" "$2" "$((SECONDS - started))"
+}
+
+# ---------------------------------------------------------------------------------------------------
+# 1. schemathesis in a virtualenv
+venv=${SCHEMATHESIS_VENV:-$work/venv}
+if [[ ! -x $venv/bin/python ]]; then
+    log "creating virtualenv $venv"
+    python3 -m venv "$venv"
+fi
+installed=$("$venv/bin/python" -c 'from importlib.metadata import version; print(version("schemathesis"))' \
+    2>/dev/null || true)
+if [[ $installed != "$version" ]]; then
+    log "pip install schemathesis==$version"
+    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$version"
+fi
+
+# ---------------------------------------------------------------------------------------------------
+# 2. The emulator, with a token we know
+if [[ -n ${SCHEMATHESIS_CLI:-} ]]; then
+    cli=$(cd "$(dirname "$SCHEMATHESIS_CLI")" && pwd)/$(basename "$SCHEMATHESIS_CLI")
+else
+    log "cargo build --release -p cce-autopilot-cli"
+    (cd "$root" && cargo build -q --release -p cce-autopilot-cli)
+    cli="${CARGO_TARGET_DIR:-$root/target}/release/cce-autopilot"
+fi
+[[ -x $cli ]] || { verdict FAIL "no executable at $cli"; exit 1; }
+
+token="schemathesis-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
+log "starting: $cli emulator serve --token <random>"
+"$cli" emulator serve --token "$token" >"$work/emulator.out" 2>"$work/emulator.err" &
+pids+=($!)
+url=
+for _ in $(seq 300); do
+    url=$(head -n1 "$work/emulator.out" 2>/dev/null | grep -E '^http://127\.0\.0\.1:[0-9]+$' || true)
+    [[ -n $url ]] && break
+    kill -0 "${pids[-1]}" 2>/dev/null || break
+    sleep 0.1
+done
+[[ -n $url ]] || { verdict FAIL "the emulator printed no base URL: $(tail -n3 "$work/emulator.err")"; exit 1; }
+log "emulator at $url"
+
+# ---------------------------------------------------------------------------------------------------
+# 3. schemathesis run
+# The token is also given per security scheme: the operation accepts `aksk` (Authorization) OR `token`
+# (X-Auth-Token), and without knowing which scheme the -H header satisfies, schemathesis fills in the other
+# one with a made-up Authorization, which the gateway (rightly) checks first and refuses: every case would
+# be a 401. The path parameters' `example`s (the emulator's demo project and clusters) make the examples and
+# coverage phases reach the 200 answer; the fuzzing phase invents ids (403/404, documented as 4XX).
+cat >"$work/schemathesis.toml" <<'EOF'
+[auth.openapi.token]
+api_key = "${CCE_SCHEMATHESIS_TOKEN}"
+EOF
+extra=()
+[[ -n ${SCHEMATHESIS_SEED:-} ]] && extra+=(--seed "$SCHEMATHESIS_SEED")
+[[ -n ${SCHEMATHESIS_MAX_TIME:-} ]] && extra+=(--max-time "$SCHEMATHESIS_MAX_TIME")
+rc=0
+(
+    cd "$work"
+    CCE_SCHEMATHESIS_TOKEN=$token timeout --kill-after=10 "$hard_limit" \
+        "$venv/bin/schemathesis" --config-file "$work/schemathesis.toml" --no-color \
+        run "$root/openapi/cce-autopilot.yaml" \
+        --url "$url" \
+        -H "X-Auth-Token: $token" \
+        --checks all \
+        --phases examples,coverage,fuzzing,stateful \
+        --mode all \
+        --max-examples "$max_examples" \
+        --request-timeout 30 \
+        --report har --report-dir "$work/report" \
+        "${extra[@]}" "$@"
+) || rc=$?
+
+# A run that reached no 200 proves little: the success path must have been exercised.
+ok=$("$venv/bin/python" -c '
+import glob, json, sys
+entries = [e for f in glob.glob(sys.argv[1] + "/*.json") for e in json.load(open(f))["log"]["entries"]]
+print(sum(e["response"]["status"] == 200 for e in entries))' "$work/report" 2>/dev/null || echo 0)
+if [[ $rc -ne 0 ]]; then
+    [[ $rc -eq 124 || $rc -eq 137 ]] && verdict FAIL "schemathesis did not finish within $hard_limit s" && exit 1
+    verdict FAIL "schemathesis exited $rc (the emulator's stderr: $work/emulator.err)"
+    exit 1
+fi
+if [[ ${ok:-0} -eq 0 ]]; then
+    verdict FAIL "no request got a 200: the success path was not exercised (HAR in $work/report)"
+    exit 1
+fi
+if ! kill -0 "${pids[0]}" 2>/dev/null; then
+    verdict FAIL "the emulator died during the run: $(tail -n3 "$work/emulator.err")"
+    exit 1
+fi
+verdict PASS "every response conforms to openapi/cce-autopilot.yaml ($ok answers were 200)"
