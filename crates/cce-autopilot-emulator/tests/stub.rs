@@ -252,7 +252,10 @@ async fn kubectl_version(config: &Kubeconfig, context: &str) -> std::process::Ou
 #[tokio::test]
 async fn kubectl_reaches_the_stub_with_the_fetched_kubeconfig() {
     // kubectl is the judge; .ci/run installs it. A missing kubectl fails here rather than passing silently.
-    assert!(kubectl_available(), "kubectl is required for this test (apt-get install kubectl)");
+    assert!(
+        kubectl_available(),
+        "kubectl is required for this test (apt-get install kubectl)"
+    );
     let emu = Emulator::builder().start().await.unwrap();
     let config = fetch_kubeconfig(&emu, demo::PUBLIC_CLUSTER_ID, 1).await;
     for context in ["internal", "external"] {
