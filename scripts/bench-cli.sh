@@ -16,35 +16,13 @@
 set -euo pipefail
 
 started=$SECONDS
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets root, the workspace root
 runs=${BENCH_RUNS:-50}
 warmup=${BENCH_WARMUP:-3}
 rss_runs=${BENCH_RSS_RUNS:-10}
-work=$(mktemp -d "${TMPDIR:-/tmp}/cce-bench-cli.XXXXXX")
-pids=()
+setup_work cce-bench-cli BENCH_KEEP "work directory kept:"
 
-cleanup() {
-    local status=$? pid
-    for pid in "${pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    if [[ $status -ne 0 || ${BENCH_KEEP:-0} == 1 ]]; then
-        echo "work directory kept: $work" >&2
-    else
-        rm -rf "$work"
-    fi
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'FAIL bench-cli: %s\n' "$*"; exit 1; }
 
 timer=${BENCH_TIMER:-}
@@ -56,32 +34,14 @@ fi
 
 # ---------------------------------------------------------------------------------------------------
 # 1. The release binary and the emulator
-if [[ -n ${BENCH_CLI:-} ]]; then
-    cli=$(cd "$(dirname "$BENCH_CLI")" && pwd)/$(basename "$BENCH_CLI")
-else
-    log "cargo build --release -p cce-autopilot-cli"
-    (cd "$root" && cargo build -q --release -p cce-autopilot-cli)
-    cli="${CARGO_TARGET_DIR:-$root/target}/release/cce-autopilot"
-fi
+find_cli release "${BENCH_CLI:-}"
 [[ -x $cli ]] || die "no executable at $cli"
 
 log "starting: $cli emulator serve"
-"$cli" emulator serve >"$work/emulator.out" 2>"$work/emulator.err" &
-pids+=($!)
-url=
-for _ in $(seq 300); do
-    url=$(head -n1 "$work/emulator.out" 2>/dev/null | grep -E '^http://127\.0\.0\.1:[0-9]+$' || true)
-    [[ -n $url ]] && break
-    kill -0 "${pids[-1]}" 2>/dev/null || break
-    sleep 0.1
-done
+start_emulator 30
 [[ -n $url ]] || die "the emulator printed no base URL: $(tail -n3 "$work/emulator.err")"
-banner=$(cat "$work/emulator.out")
-field() { awk -v k="$1" '$0 ~ "^  "k" " {print $NF; exit}' <<<"$banner"; }
-project_id=$(field 'project id')
-ak=$(field 'access key')
-sk=$(field 'secret key')
-cluster=$(awk '$2 == "private" && $3 == "only" {print $1; exit}' <<<"$banner")
+read_banner
+cluster=$private_cluster
 [[ -n $project_id && -n $ak && -n $sk && -n $cluster ]] || die "cannot parse the emulator's banner: $banner"
 
 # The CLI sees only what the benchmark gives it: no real ~/.huaweicloud, ~/.kube or SDK variables.

@@ -22,7 +22,8 @@
 set -euo pipefail
 
 started=$SECONDS
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets root, the workspace root
 here="$root/scripts/bench"
 calls=${BENCH_CALLS:-200}
 warmup=${BENCH_WARMUP:-5}
@@ -30,60 +31,19 @@ days=${BENCH_DURATION:-30}
 rounds=${BENCH_ROUNDS:-3}
 sdk_version=${BENCH_SDK_VERSION:-3.1.219}
 target_dir=${CARGO_TARGET_DIR:-$root/target}
-work=$(mktemp -d "${TMPDIR:-/tmp}/cce-bench-sdk.XXXXXX")
-pids=()
+setup_work cce-bench-sdk BENCH_KEEP "work directory kept:"
 
-cleanup() {
-    local status=$? pid
-    for pid in "${pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    if [[ $status -ne 0 || ${BENCH_KEEP:-0} == 1 ]]; then
-        echo "work directory kept: $work" >&2
-    else
-        rm -rf "$work"
-    fi
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log() { printf '==> %s\n' "$*" >&2; }
 die() { printf 'FAIL bench-vs-official-sdk: %s\n' "$*"; exit 1; }
 
 # ---------------------------------------------------------------------------------------------------
 # 1. The official SDK in a virtualenv (as scripts/official-sdk-interop.sh installs it)
 venv=${BENCH_VENV:-$work/venv}
-if [[ ! -x $venv/bin/python ]]; then
-    log "creating virtualenv $venv"
-    python3 -m venv "$venv"
-fi
+setup_venv "$venv" "huaweicloudsdkcce==$sdk_version" "huaweicloudsdkcore==$sdk_version"
 py="$venv/bin/python"
-sdk_versions() {
-    "$py" -c 'from importlib.metadata import version as v; print(v("huaweicloudsdkcce"), v("huaweicloudsdkcore"))' \
-        2>/dev/null || true
-}
-if [[ $(sdk_versions) != "$sdk_version $sdk_version" ]]; then
-    log "pip install huaweicloudsdkcce==$sdk_version huaweicloudsdkcore==$sdk_version"
-    "$py" -m pip install --quiet --disable-pip-version-check \
-        "huaweicloudsdkcce==$sdk_version" "huaweicloudsdkcore==$sdk_version"
-fi
 
 # ---------------------------------------------------------------------------------------------------
 # 2. Release builds: the CLI (for the emulator) and the Rust loop, sharing the workspace's target/
-if [[ -n ${BENCH_CLI:-} ]]; then
-    cli=$(cd "$(dirname "$BENCH_CLI")" && pwd)/$(basename "$BENCH_CLI")
-else
-    log "cargo build --release -p cce-autopilot-cli"
-    (cd "$root" && cargo build -q --release -p cce-autopilot-cli)
-    cli="$target_dir/release/cce-autopilot"
-fi
+find_cli release "${BENCH_CLI:-}"
 [[ -x $cli ]] || die "no executable at $cli"
 log "cargo build --release (scripts/bench/rust-loop, target dir $target_dir)"
 # The workspace's lock file, so the loop gets the same dependency versions (cargo only adds its own entry).
@@ -95,22 +55,10 @@ rust_loop="$target_dir/release/cce-autopilot-bench-rust-loop"
 # ---------------------------------------------------------------------------------------------------
 # 3. The emulator
 log "starting: $cli emulator serve"
-"$cli" emulator serve >"$work/emulator.out" 2>"$work/emulator.err" &
-pids+=($!)
-url=
-for _ in $(seq 300); do
-    url=$(head -n1 "$work/emulator.out" 2>/dev/null | grep -E '^http://127\.0\.0\.1:[0-9]+$' || true)
-    [[ -n $url ]] && break
-    kill -0 "${pids[-1]}" 2>/dev/null || break
-    sleep 0.1
-done
+start_emulator 30
 [[ -n $url ]] || die "the emulator printed no base URL: $(tail -n3 "$work/emulator.err")"
-banner=$(cat "$work/emulator.out")
-field() { awk -v k="$1" '$0 ~ "^  "k" " {print $NF; exit}' <<<"$banner"; }
-project_id=$(field 'project id')
-ak=$(field 'access key')
-sk=$(field 'secret key')
-cluster=$(awk '$2 == "private" && $3 == "only" {print $1; exit}' <<<"$banner")
+read_banner
+cluster=$private_cluster
 [[ -n $project_id && -n $ak && -n $sk && -n $cluster ]] || die "cannot parse the emulator's banner: $banner"
 
 # ---------------------------------------------------------------------------------------------------

@@ -16,83 +16,31 @@
 set -euo pipefail
 
 started=$SECONDS
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets root, the workspace root
 here="$root/scripts/interop"
 sdk_version=${INTEROP_SDK_VERSION:-3.1.219}
-work=$(mktemp -d "${TMPDIR:-/tmp}/cce-interop.XXXXXX")
+setup_work cce-interop INTEROP_KEEP "logs kept in"
 results="$work/results"
 : >"$results"
-pids=()
 
-cleanup() {
-    local status=$? pid
-    for pid in "${pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    if [[ $status -ne 0 || ${INTEROP_KEEP:-0} == 1 ]]; then
-        echo "logs kept in $work" >&2
-    else
-        rm -rf "$work"
-    fi
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log() { printf '==> %s\n' "$*" >&2; }
 pass() { printf 'PASS %s: %s\n' "$1" "$2" | tee -a "$results"; }
 fail() { printf 'FAIL %s: %s\n' "$1" "$2" | tee -a "$results"; }
 # Copies the PASS/FAIL lines of a Python check program into the results.
 collect() { grep -E '^(PASS|FAIL) ' "$1" >>"$results" || true; }
 
-# Waits for a background process's first stdout line (its base URL); empty if it died or took >60 s.
-first_line() {
-    local pid=$1 file=$2
-    for _ in $(seq 600); do
-        if [[ -s $file ]] && head -n1 "$file" | grep -q '^http://127\.0\.0\.1:[0-9]*$'; then
-            head -n1 "$file"
-            return 0
-        fi
-        kill -0 "$pid" 2>/dev/null || return 0
-        sleep 0.1
-    done
-}
-
 # ---------------------------------------------------------------------------------------------------
 # 1. The official SDK in a virtualenv
 venv=${INTEROP_VENV:-$work/venv}
-if [[ ! -x $venv/bin/python ]]; then
-    log "creating virtualenv $venv"
-    python3 -m venv "$venv"
-fi
+setup_venv "$venv" "huaweicloudsdkcce==$sdk_version" "huaweicloudsdkcore==$sdk_version"
 py="$venv/bin/python"
-sdk_versions() {
-    "$py" -c 'from importlib.metadata import version as v; print(v("huaweicloudsdkcce"), v("huaweicloudsdkcore"))' \
-        2>/dev/null || true
-}
-if [[ $(sdk_versions) != "$sdk_version $sdk_version" ]]; then
-    log "pip install huaweicloudsdkcce==$sdk_version huaweicloudsdkcore==$sdk_version"
-    "$py" -m pip install --quiet --disable-pip-version-check \
-        "huaweicloudsdkcce==$sdk_version" "huaweicloudsdkcore==$sdk_version"
-fi
-log "official SDK: huaweicloudsdkcce, huaweicloudsdkcore $(sdk_versions) in $venv"
+sdk_versions=$(installed_versions "$py" huaweicloudsdkcce huaweicloudsdkcore)
+log "official SDK: huaweicloudsdkcce, huaweicloudsdkcore $sdk_versions in $venv"
 
 # ---------------------------------------------------------------------------------------------------
 # 2. Our CLI, and the emulator
-if [[ -n ${INTEROP_CLI:-} ]]; then
-    cli=$(cd "$(dirname "$INTEROP_CLI")" && pwd)/$(basename "$INTEROP_CLI")
-    log "using $cli"
-else
-    log "cargo build -p cce-autopilot-cli"
-    (cd "$root" && cargo build -q -p cce-autopilot-cli)
-    cli="${CARGO_TARGET_DIR:-$root/target}/debug/cce-autopilot"
-fi
+find_cli debug "${INTEROP_CLI:-}"
+if [[ -n ${INTEROP_CLI:-} ]]; then log "using $cli"; fi
 [[ -x $cli ]] || { fail build "no executable at $cli"; exit 1; }
 
 mkdir -p "$work/home"
@@ -106,23 +54,15 @@ run_cli() {
 }
 
 log "starting: cce-autopilot emulator serve"
-"$cli" emulator serve >"$work/emulator.out" 2>"$work/emulator.err" &
-pids+=($!)
-emulator_url=$(first_line "$!" "$work/emulator.out")
+start_emulator 60
+emulator_url=$url
 
 # ---------------------------------------------------------------------------------------------------
 # 3. (a) the official SDK against our emulator
 if [[ -z $emulator_url ]]; then
     fail a0-emulator-starts "no base URL on stdout, so the checks a1-a6 did not run; stderr: $(grep -m1 -A1 -E 'panicked|error|Error' "$work/emulator.err" | paste -sd' ' || tail -n2 "$work/emulator.err" | paste -sd' ')"
 else
-    banner=$(cat "$work/emulator.out")
-    field() { awk -v k="$1" '$0 ~ "^  "k" " {print $NF; exit}' <<<"$banner"; }
-    region=$(field region)
-    project_id=$(field 'project id')
-    ak=$(field 'access key')
-    sk=$(field 'secret key')
-    private_cluster=$(awk '$2 == "private" && $3 == "only" {print $1; exit}' <<<"$banner")
-    public_cluster=$(awk '$2 == "public" && $3 == "IP" {print $1; exit}' <<<"$banner")
+    read_banner
     if [[ -z $region || -z $project_id || -z $ak || -z $sk || -z $private_cluster || -z $public_cluster ]]; then
         fail a0-emulator-starts "cannot parse the banner:"$'\n'"$banner"
     else
@@ -155,7 +95,7 @@ log "starting: official_verifier.py"
 sdk "$here/official_verifier.py" --credential "$v_ak:$v_sk" --credential "$t_ak:$t_sk:$t_token" \
     --project-id "$v_project" --region "$v_region" --log "$vlog" >"$work/verifier.out" 2>"$work/verifier.err" &
 pids+=($!)
-verifier_url=$(first_line "$!" "$work/verifier.out")
+verifier_url=$(first_url "$!" "$work/verifier.out" 60)
 
 # Checks the verifier's records written after line $1: each must match METHOD and PATH+QUERY (regexes) and
 # carry verified=$4; with a non-empty $5, SignedHeaders must include that header. Prints what arrived.

@@ -21,35 +21,13 @@
 set -euo pipefail
 
 started=$SECONDS
-root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+# shellcheck source=SCRIPTDIR/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets root, the workspace root
 version=${SCHEMATHESIS_VERSION:-4.32.5}
 max_examples=${SCHEMATHESIS_MAX_EXAMPLES:-100}
 hard_limit=${SCHEMATHESIS_TIMEOUT:-600}
-work=$(mktemp -d "${TMPDIR:-/tmp}/cce-schemathesis.XXXXXX")
-pids=()
+setup_work cce-schemathesis SCHEMATHESIS_KEEP "logs kept in"
 
-cleanup() {
-    local status=$? pid
-    for pid in "${pids[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${pids[@]}"; do
-        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
-    if [[ $status -ne 0 || ${SCHEMATHESIS_KEEP:-0} == 1 ]]; then
-        echo "logs kept in $work" >&2
-    else
-        rm -rf "$work"
-    fi
-    exit "$status"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-log() { printf '==> %s\n' "$*" >&2; }
 verdict() {
     printf '%s schemathesis (%s, --checks all, --max-examples %s): %s, %s s\n' \
         "$1" "$version" "$max_examples" "$2" "$((SECONDS - started))"
@@ -58,39 +36,16 @@ verdict() {
 # ---------------------------------------------------------------------------------------------------
 # 1. schemathesis in a virtualenv
 venv=${SCHEMATHESIS_VENV:-$work/venv}
-if [[ ! -x $venv/bin/python ]]; then
-    log "creating virtualenv $venv"
-    python3 -m venv "$venv"
-fi
-installed=$("$venv/bin/python" -c 'from importlib.metadata import version; print(version("schemathesis"))' \
-    2>/dev/null || true)
-if [[ $installed != "$version" ]]; then
-    log "pip install schemathesis==$version"
-    "$venv/bin/python" -m pip install --quiet --disable-pip-version-check "schemathesis==$version"
-fi
+setup_venv "$venv" "schemathesis==$version"
 
 # ---------------------------------------------------------------------------------------------------
 # 2. The emulator, with a token we know
-if [[ -n ${SCHEMATHESIS_CLI:-} ]]; then
-    cli=$(cd "$(dirname "$SCHEMATHESIS_CLI")" && pwd)/$(basename "$SCHEMATHESIS_CLI")
-else
-    log "cargo build --release -p cce-autopilot-cli"
-    (cd "$root" && cargo build -q --release -p cce-autopilot-cli)
-    cli="${CARGO_TARGET_DIR:-$root/target}/release/cce-autopilot"
-fi
+find_cli release "${SCHEMATHESIS_CLI:-}"
 [[ -x $cli ]] || { verdict FAIL "no executable at $cli"; exit 1; }
 
 token="schemathesis-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
 log "starting: $cli emulator serve --token <random>"
-"$cli" emulator serve --token "$token" >"$work/emulator.out" 2>"$work/emulator.err" &
-pids+=($!)
-url=
-for _ in $(seq 300); do
-    url=$(head -n1 "$work/emulator.out" 2>/dev/null | grep -E '^http://127\.0\.0\.1:[0-9]+$' || true)
-    [[ -n $url ]] && break
-    kill -0 "${pids[-1]}" 2>/dev/null || break
-    sleep 0.1
-done
+start_emulator 30 --token "$token"
 [[ -n $url ]] || { verdict FAIL "the emulator printed no base URL: $(tail -n3 "$work/emulator.err")"; exit 1; }
 log "emulator at $url"
 
