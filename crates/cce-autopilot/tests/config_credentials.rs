@@ -2,6 +2,7 @@
 //! explicit > environment > profile file > ECS metadata, and the errors of a half-configured or empty chain.
 #![allow(missing_docs)]
 
+#[path = "support/config.rs"]
 mod config_support;
 
 use cce_autopilot::{Credentials, ErrorKind};

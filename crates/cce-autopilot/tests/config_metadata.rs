@@ -2,6 +2,7 @@
 //! the one retry after a 401, refresh when fewer than 40 minutes remain, and off unless enabled.
 #![allow(missing_docs)]
 
+#[path = "support/config.rs"]
 mod config_support;
 
 use cce_autopilot::{Client, ErrorKind};

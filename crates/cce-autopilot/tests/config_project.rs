@@ -2,6 +2,7 @@
 //! request (`GET /v3/projects?name=<region>`, no `X-Project-Id`), its process-wide cache, and its errors.
 #![allow(missing_docs)]
 
+#[path = "support/config.rs"]
 mod config_support;
 
 use cce_autopilot::{Client, ClientBuilder, Credentials, Environment, ErrorKind, RetryConfig};

@@ -2,6 +2,7 @@
 //! the `regions.yaml` override in both shapes, and the suggestion for a mistyped region.
 #![allow(missing_docs)]
 
+#[path = "support/config.rs"]
 mod config_support;
 
 use cce_autopilot::{Client, ClientBuilder, Credentials, Environment, ErrorKind, region};
