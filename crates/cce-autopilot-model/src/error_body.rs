@@ -199,6 +199,17 @@ mod tests {
     }
 
     #[test]
+    fn numbers_in_extra_fields_survive_a_round_trip() {
+        // Found by fuzzing (fuzz/fuzz_targets/error_body.rs): a long number moved by one ulp per round.
+        let b =
+            parse(r#"{"error_code":"X","n":222222222222222222222222222222222222222222222222228}"#);
+        let again = parse(&serde_json::to_string(&b).unwrap());
+        let third = parse(&serde_json::to_string(&again).unwrap());
+        assert_eq!(again, b);
+        assert_eq!(third, again);
+    }
+
+    #[test]
     fn serialises_in_the_cce_shape() {
         let b = ErrorBody::new("CCE.01400001", "Invalid request").with_request_id("abc");
         let json = serde_json::to_string(&b).unwrap();

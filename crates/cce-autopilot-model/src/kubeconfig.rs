@@ -413,6 +413,17 @@ mod tests {
     }
 
     #[test]
+    fn floats_in_unknown_fields_survive_a_round_trip() {
+        // Found by fuzzing (fuzz/fuzz_targets/error_body.rs): without serde_json's `float_roundtrip`,
+        // this reads back one ulp off the value first read, so every rewrite changed it.
+        let text = r#"{"x": 222222222222222222222222222222222222222222222222228, "y": 2.2222222222222217e50}"#;
+        let k: Kubeconfig = serde_json::from_str(text).unwrap();
+        let again: Kubeconfig = serde_json::from_str(&serde_json::to_string(&k).unwrap()).unwrap();
+        assert_eq!(again, k);
+        assert_eq!(k.extra["y"].as_f64(), Some(2.2222222222222217e50));
+    }
+
+    #[test]
     fn absent_optional_fields_are_not_written() {
         let k: Kubeconfig = serde_json::from_str(EXAMPLE).unwrap();
         let json = serde_json::to_string(&k.clusters[0]).unwrap();

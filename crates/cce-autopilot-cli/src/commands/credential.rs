@@ -132,6 +132,13 @@ impl ExecApiVersion {
         let Some(text) = exec_info.filter(|t| !t.trim().is_empty()) else {
             return Ok(ExecApiVersion::V1);
         };
+        // serde would also read the struct from a JSON array (`[null]`): only an object is an ExecCredential.
+        if !text.trim_start().starts_with('{') {
+            return Err(CliError::usage(format!(
+                "{EXEC_INFO_VAR} is not an ExecCredential JSON object; it is set by kubectl — unset it to \
+                 run this command by hand"
+            )));
+        }
         let info: ExecInfo = serde_json::from_str(text).map_err(|e| {
             CliError::usage(format!(
                 "{EXEC_INFO_VAR} is not an ExecCredential JSON object (line {}, column {}); it is set by \
@@ -424,6 +431,21 @@ mod tests {
             ExecApiVersion::from_exec_info(Some("{")).unwrap_err().code,
             exit::USAGE
         );
+    }
+
+    #[test]
+    fn exec_info_that_is_not_an_object_is_a_usage_error() {
+        // Found by fuzzing (fuzz/fuzz_targets/exec_credential.rs): serde read these as ExecInfo.
+        for text in [
+            " [null]",
+            r#"["client.authentication.k8s.io/v1beta1"]"#,
+            r#""client.authentication.k8s.io/v1""#,
+            "1",
+        ] {
+            let err = ExecApiVersion::from_exec_info(Some(text)).unwrap_err();
+            assert_eq!(err.code, exit::USAGE, "{text}");
+            assert!(err.message.contains(EXEC_INFO_VAR), "{}", err.message);
+        }
     }
 
     #[test]
