@@ -22,6 +22,9 @@ for bench, (median, ci) in rows.items():
 client, raw = rows.get("call/cce_autopilot_client"), rows.get("call/raw_reqwest_baseline")
 if client and raw:
     print(f"\nclient / raw baseline: {client[0] / raw[0]:.3f} (overhead {client[0] - raw[0]:.0f} ns per call)")
+raw_t = rows.get("call/raw_reqwest_baseline_with_timeout")
+if client and raw_t:
+    print(f"client / raw baseline with the same per-request time-out: {client[0] / raw_t[0]:.3f}")
 issue = rows.get("emulator/issue_certificate_over_loopback")
 if issue:
     print(f"emulator: {1e9 / issue[0]:.0f} certificates issued per second over loopback (one client, sequential)")
