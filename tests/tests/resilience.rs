@@ -400,3 +400,35 @@ async fn secrets_never_reach_debug_or_display() {
     let auth = req.headers.get("authorization").unwrap().to_str().unwrap();
     assert!(auth.contains("x-security-token"), "{auth}");
 }
+
+#[tokio::test]
+async fn credentials_that_cannot_sign_are_refused_before_any_request() {
+    let server = MockServer::start().await;
+    let bad_ak = Client::builder()
+        .environment(Environment::empty())
+        .endpoint(server.uri())
+        .project_id(PROJECT)
+        .credentials(Credentials::new("AK with spaces", "SK"))
+        .build()
+        .unwrap();
+    let err = call(&bad_ak).await.unwrap_err();
+    assert!(matches!(err, Error::Credentials { .. }), "{err:?}");
+    let bad_token = Client::builder()
+        .environment(Environment::empty())
+        .endpoint(server.uri())
+        .project_id(PROJECT)
+        .credentials(Credentials::new("AK", "SK").with_security_token("line\nbreak"))
+        .build()
+        .unwrap();
+    let err = call(&bad_token).await.unwrap_err();
+    assert!(matches!(err, Error::Credentials { .. }), "{err:?}");
+    let err = Client::builder()
+        .environment(Environment::empty())
+        .endpoint(server.uri())
+        .project_id(PROJECT)
+        .token("tok\r\nen")
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Credentials { .. }), "{err:?}");
+    assert!(requests(&server).await.is_empty(), "nothing was sent");
+}

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use cce_autopilot_model::{CertDuration, ErrorBody, Kubeconfig};
 use reqwest::header::HeaderValue;
-use secrecy::SecretString;
+use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::credentials::{Credentials, ProvideCredentials};
 use crate::env::Environment;
@@ -184,7 +184,10 @@ impl ClientBuilder {
             credentials_chain::Profile::load(env)?
         };
         let auth = match (&self.token, &self.credentials) {
-            (Some(token), _) => AuthMode::Token(token.clone()),
+            (Some(token), _) => {
+                crate::sign::check_token(token.expose_secret())?;
+                AuthMode::Token(token.clone())
+            }
             (None, Some(provider)) => AuthMode::Signature(provider.clone()),
             (None, None) => {
                 let metadata = self
@@ -383,7 +386,11 @@ impl Client {
 
     async fn call_context(&self) -> Result<CallContext> {
         let credentials = match &self.shared.auth {
-            AuthMode::Signature(provider) => Some(provider.provide_credentials().await?),
+            AuthMode::Signature(provider) => {
+                let credentials = provider.provide_credentials().await?;
+                crate::sign::check_credentials(&credentials)?;
+                Some(credentials)
+            }
             AuthMode::Token(_) => None,
         };
         let project_id = self.project.project_id().await?;

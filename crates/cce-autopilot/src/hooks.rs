@@ -138,7 +138,8 @@ impl ClientHooks<Inner> for Generated {
             if let Some(ctx) = &ctx
                 && let Err(message) = authenticate(shared, ctx, &mut this_try)
             {
-                // The request goes out unauthenticated; the caller reports `auth_error` instead of the 401.
+                // Unreachable for credentials `sign::check_credentials` passed; should it happen, the request
+                // goes out unauthenticated and the caller reports `auth_error` instead of the 401.
                 lock(&ctx.outcome).auth_error = Some(message);
             }
             let remaining = deadline.saturating_duration_since(Instant::now());

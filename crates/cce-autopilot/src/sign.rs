@@ -1,8 +1,8 @@
 //! Applies authentication to a `reqwest::Request`: the AK/SK signature or the `X-Auth-Token` header.
 
 use cce_autopilot_signing::{
-    HEADER_AUTHORIZATION, HEADER_CONTENT_TYPE, HEADER_HOST, HEADER_PROJECT_ID, HEADER_SDK_DATE,
-    HEADER_SECURITY_TOKEN, SignableRequest, Signer, canonical_query, format_sdk_date,
+    HEADER_CONTENT_TYPE, HEADER_HOST, HEADER_PROJECT_ID, HEADER_SDK_DATE, HEADER_SECURITY_TOKEN,
+    SignableRequest, Signer, canonical_query, format_sdk_date,
 };
 use reqwest::header::{HeaderName, HeaderValue};
 
@@ -34,6 +34,40 @@ pub(crate) fn host_header(url: &url::Url) -> Option<String> {
     Some(match url.port() {
         Some(port) => format!("{host}:{port}"),
         None => host.to_owned(),
+    })
+}
+
+/// Checks, before any request is sent, that `credentials` can sign one: the access key fits the
+/// `Authorization` header and the security token fits `X-Security-Token`. What passes here cannot fail in
+/// [`sign_request`], so the retry loop never has to send a request it could not authenticate.
+pub(crate) fn check_credentials(credentials: &Credentials) -> Result<()> {
+    let ak = credentials.access_key();
+    if ak.is_empty()
+        || ak
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || matches!(c, '/' | ',' | '='))
+    {
+        return Err(Error::credentials(format!(
+            "the access key {ak:?} from {} cannot sign a request: it must be non-empty, without spaces, '/', ',' or '='",
+            credentials.source()
+        )));
+    }
+    if credentials
+        .security_token()
+        .is_some_and(|t| HeaderValue::from_str(t).is_err())
+    {
+        return Err(Error::credentials(format!(
+            "the security token from {} contains characters HTTP headers cannot carry",
+            credentials.source()
+        )));
+    }
+    Ok(())
+}
+
+/// Checks that an IAM token can be sent as `X-Auth-Token`.
+pub(crate) fn check_token(token: &str) -> Result<()> {
+    HeaderValue::from_str(token).map(drop).map_err(|_| {
+        Error::credentials("the X-Auth-Token value contains characters HTTP headers cannot carry")
     })
 }
 
@@ -98,7 +132,6 @@ pub(crate) fn sign_request(
         HeaderName::from_static("authorization"),
         header_value(&signature.authorization)?,
     );
-    debug_assert_eq!(HEADER_AUTHORIZATION.to_ascii_lowercase(), "authorization");
     Ok(())
 }
 
