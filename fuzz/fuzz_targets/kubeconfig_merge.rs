@@ -14,8 +14,8 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 
-use cce_autopilot_cli::kubefile::{
-    self, Cluster, Context, KubeconfigFile, KubeconfigPaths, KubefileError, NamedCluster,
+use cce_autopilot_kubeconfig::{
+    self as kubefile, Cluster, Context, KubeconfigFile, KubeconfigPaths, Error, NamedCluster,
     NamedContext, NamedUser, UpdateOptions, Upsert, User,
 };
 use cce_autopilot_model::Kubeconfig;
@@ -148,7 +148,7 @@ fn merge(data: &[u8], before: &KubeconfigFile) {
     let upsert = upsert();
     let report = match kubefile::update(&paths, upsert.clone(), &UpdateOptions::default()) {
         Ok(report) => report,
-        Err(KubefileError::Collision { kind, name, .. }) => {
+        Err(Error::Collision { kind, name, .. }) => {
             assert_eq!(name, NAME);
             let foreign = match kind {
                 kubefile::EntryKind::Cluster => before

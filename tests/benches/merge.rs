@@ -1,7 +1,7 @@
 //! Merging one cluster into a kubeconfig that already holds 200 contexts: read, lock, merge, atomic write.
 #![allow(missing_docs)]
 
-use cce_autopilot_cli::kubefile::{
+use cce_autopilot_kubeconfig::{
     Cluster, Context, KubeconfigFile, KubeconfigPaths, NamedCluster, NamedContext, NamedUser,
     UpdateOptions, Upsert, User, update,
 };

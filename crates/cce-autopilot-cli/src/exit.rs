@@ -79,7 +79,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
             };
         }
         if cause
-            .downcast_ref::<crate::kubefile::KubefileError>()
+            .downcast_ref::<cce_autopilot_kubeconfig::Error>()
             .is_some()
             || cause.downcast_ref::<std::io::Error>().is_some()
         {

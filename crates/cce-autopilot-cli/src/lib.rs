@@ -3,4 +3,3 @@
 pub mod cli;
 pub mod commands;
 pub mod exit;
-pub mod kubefile;

@@ -9,7 +9,7 @@ use std::path::Path;
 use std::process::Output;
 
 use cce_autopilot::Access;
-use cce_autopilot_cli::kubefile::{
+use cce_autopilot_kubeconfig::{
     Cluster, Context, ExecConfig, ExecEnvVar, KubeconfigFile, NamedCluster, NamedContext,
     NamedUser, User,
 };

@@ -8,7 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use cce_autopilot::Access;
-use cce_autopilot_cli::kubefile::{backup_path_for, lock_path_for};
+use cce_autopilot_kubeconfig::{backup_path_for, lock_path_for};
 use cli_update_support::*;
 use serde_json::json;
 

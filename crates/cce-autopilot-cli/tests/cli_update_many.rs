@@ -9,8 +9,8 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Instant;
 
-use cce_autopilot_cli::kubefile::{KubeconfigFile, lock_path_for};
 use cce_autopilot_emulator::Emulator;
+use cce_autopilot_kubeconfig::{KubeconfigFile, lock_path_for};
 use cli_update_support::*;
 
 #[test]

@@ -2,9 +2,9 @@
 //! client certificates the API hands out and the server certificate of the cluster's API-server stub.
 
 use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use cce_autopilot_kubeconfig::fs as files;
 use rcgen::{
     BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose, IsCa,
     Issuer, KeyPair, KeyUsagePurpose, SanType, SerialNumber,
@@ -234,37 +234,12 @@ fn state_error(path: &Path) -> impl FnOnce(std::io::Error) -> EmulatorError {
 
 /// Creates `dir` and its parents; the directories this creates are private to the user.
 fn create_private_dir(dir: &Path) -> Result<()> {
-    let mut builder = fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir).map_err(state_error(dir))
+    files::ensure_private_dir(dir).map_err(state_error(dir))
 }
 
-/// Writes through a temporary file in the same directory and a rename, so that a crash never leaves
-/// half a key behind. The temporary file is created 0600, so the key is never readable by others.
+/// Writes so that a crash never leaves half a key behind; the file never has a mode wider than `mode`.
 fn write_atomically(path: &Path, contents: &[u8], mode: u32) -> Result<()> {
-    let dir: PathBuf = path.parent().map_or_else(|| ".".into(), Path::to_owned);
-    let mut file = tempfile::NamedTempFile::new_in(&dir).map_err(state_error(&dir))?;
-    file.write_all(contents).map_err(state_error(path))?;
-    file.as_file().sync_all().map_err(state_error(path))?;
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt as _;
-        fs::set_permissions(file.path(), fs::Permissions::from_mode(mode))
-            .map_err(state_error(path))?;
-    }
-    #[cfg(not(unix))]
-    let _ = mode;
-    file.persist(path)
-        .map_err(|e| EmulatorError::StateDir {
-            path: path.to_owned(),
-            source: e.error,
-        })
-        .map(drop)
+    files::write_file_atomic(path, contents, mode).map_err(state_error(path))
 }
 
 #[cfg(test)]

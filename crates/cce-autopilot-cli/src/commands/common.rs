@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::Context as _;
 use cce_autopilot::{Client, RetryConfig};
+use cce_autopilot_kubeconfig::fs;
 
 use crate::cli::GlobalArgs;
 use crate::exit::CliError;
@@ -28,42 +29,16 @@ pub fn build_client(global: &GlobalArgs) -> anyhow::Result<Client> {
     Ok(builder.timeout(global.timeout).build()?)
 }
 
-/// Writes `contents` to `path` atomically (temporary file in the same directory, fsync, rename), mode 0600.
+/// Writes `contents` to `path` atomically, mode 0600, creating its directory (0700) when missing.
 pub fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir,
         _ => Path::new("."),
     };
-    std::fs::create_dir_all(dir)
+    fs::ensure_private_dir(dir)
         .map_err(|e| CliError::file(format!("cannot create directory {}: {e}", dir.display())))?;
-    let mut file = tempfile::NamedTempFile::new_in(dir).map_err(|e| {
-        CliError::file(format!(
-            "cannot create a temporary file in {}: {e}",
-            dir.display()
-        ))
-    })?;
-    set_private(file.path())?;
-    file.write_all(contents)
-        .and_then(|()| file.as_file().sync_all())
-        .map_err(|e| CliError::file(format!("cannot write {}: {e}", path.display())))?;
-    file.persist(path)
-        .map_err(|e| CliError::file(format!("cannot replace {}: {}", path.display(), e.error)))?;
-    if let Ok(d) = std::fs::File::open(dir) {
-        let _ = d.sync_all();
-    }
-    Ok(())
-}
-
-#[cfg(unix)]
-fn set_private(path: &Path) -> anyhow::Result<()> {
-    use std::os::unix::fs::PermissionsExt as _;
-    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o600))
-        .with_context(|| format!("cannot make {} private", path.display()))
-}
-
-#[cfg(not(unix))]
-fn set_private(_path: &Path) -> anyhow::Result<()> {
-    Ok(())
+    fs::write_file_atomic(path, contents, fs::PRIVATE)
+        .map_err(|e| CliError::file(format!("cannot write {}: {e}", path.display())).into())
 }
 
 /// Writes `text` to stdout. A closed pipe (`… | head`) ends the output quietly instead of panicking as

@@ -13,7 +13,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::exit::{self, CliError};
-use crate::kubefile::{
+use cce_autopilot_kubeconfig::{
     Cluster, EntryKind, KubeconfigFile, KubeconfigPaths, KubeconfigSet, NamedContext, PathSource,
     User,
 };

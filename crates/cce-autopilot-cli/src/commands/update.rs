@@ -1,5 +1,5 @@
 //! `kubeconfig update`: fetches the kubeconfigs of one or more clusters and merges them into the
-//! user's kubeconfig files, renamed per cluster, through the file layer ([`crate::kubefile`]), which
+//! user's kubeconfig files, renamed per cluster, through the kubeconfig crate ([`cce_autopilot_kubeconfig`]), which
 //! locks, writes atomically (0600, `.bak`) and follows client-go's rules for several files.
 
 pub(crate) mod entries;
@@ -13,8 +13,8 @@ use serde_json::Value;
 
 use crate::cli::{GlobalArgs, UpdateArgs};
 use crate::exit::{self, CliError};
-use crate::kubefile::{
-    self, ChangeAction, EntryKind, KubeconfigPaths, KubeconfigSet, KubefileError, MergeReport,
+use cce_autopilot_kubeconfig::{
+    self as kubefile, ChangeAction, EntryKind, Error, KubeconfigPaths, KubeconfigSet, MergeReport,
     UpdateOptions, Upsert, backup_path_for,
 };
 
@@ -269,9 +269,9 @@ fn owner_mark<'a>(
 
 /// A file-layer error as one line with exit code 6; a name collision found under the lock speaks
 /// of this command's flags.
-fn file_error(e: KubefileError) -> anyhow::Error {
+fn file_error(e: Error) -> anyhow::Error {
     let message = match e {
-        KubefileError::Collision { kind, name, path } => format!(
+        Error::Collision { kind, name, path } => format!(
             "{kind} {name:?} already exists in {} and was not written by cce-autopilot; choose other names with --alias/--user-alias, or pass --force to replace it (nothing was written)",
             path.display()
         ),

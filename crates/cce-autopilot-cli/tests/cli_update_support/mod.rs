@@ -8,8 +8,8 @@ use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use cce_autopilot_cli::kubefile::KubeconfigFile;
 use cce_autopilot_emulator::{Emulator, EmulatorBuilder, EmulatorHandle, demo};
+use cce_autopilot_kubeconfig::KubeconfigFile;
 use serde_json::Value;
 
 pub const KUBECTL: &str = "/usr/bin/kubectl";

@@ -201,23 +201,14 @@ fn json_problem(error: &serde_json::Error) -> &'static str {
     }
 }
 
-/// Creates `dir` and its missing parents with mode 0700. An existing directory is left as it is: it may
-/// be one the user chose and shares on purpose; the files in it are 0600 either way.
 fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    let mut builder = std::fs::DirBuilder::new();
-    builder.recursive(true);
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::DirBuilderExt as _;
-        builder.mode(0o700);
-    }
-    builder.create(dir).map_err(|e| {
+    cce_autopilot_kubeconfig::fs::ensure_private_dir(dir).map_err(|e| {
         crate::exit::CliError::file(format!(
             "cannot create the credential cache directory {}: {e}; pass --cache-dir DIR",
             dir.display()
         ))
-    })?;
-    Ok(())
+        .into()
+    })
 }
 
 #[cfg(test)]

@@ -11,7 +11,7 @@ use serde_json::{Value, json};
 
 use crate::cli::UpdateAccess;
 use crate::exit::CliError;
-use crate::kubefile::{
+use cce_autopilot_kubeconfig::{
     Cluster, Context, ExecConfig, NamedCluster, NamedContext, NamedUser, Upsert, User,
 };
 

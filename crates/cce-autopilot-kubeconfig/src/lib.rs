@@ -1,8 +1,8 @@
 //! Kubeconfig files: parse, merge, lock and write them safely, by client-go's rules.
 //!
 //! ```
-//! use cce_autopilot_cli::kubefile::{
-//!     self, Cluster, Context, KubeconfigPaths, NamedCluster, NamedContext, NamedUser, Upsert,
+//! use cce_autopilot_kubeconfig::{
+//!     self as kubeconfig, Cluster, Context, KubeconfigPaths, NamedCluster, NamedContext, NamedUser, Upsert,
 //!     UpdateOptions, User,
 //! };
 //! use serde_json::json;
@@ -24,28 +24,30 @@
 //!     }).with_owner_mark(mark)],
 //!     current_context: Some("dev".into()),
 //! };
-//! let report = kubefile::update(&paths, upsert, &UpdateOptions::default())?;
+//! let report = kubeconfig::update(&paths, upsert, &UpdateOptions::default())?;
 //! assert_eq!(report.written, [home.path().join(".kube/config")]);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
 //! The pieces, in the order [`update`] uses them: [`KubeconfigPaths`] (which files),
 //! [`KubeconfigSet`] (read and merged view), [`Upsert`] (the generic merge and its
-//! [`MergeReport`]), [`FileLock`] (`<file>.lock`), [`write_atomic`] (crash-safe replacement).
+//! [`MergeReport`]), [`FileLock`] (`<file>.lock`), [`write_atomic`] (crash-safe replacement; the [`fs`] module has
+//! the helpers for other private files).
 
 mod error;
+pub mod fs;
 mod load;
 mod lock;
 mod merge;
 mod model;
 mod paths;
-mod write;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-pub use error::{EntryKind, HolderLiveness, KubefileError, LockHolder, Result};
+pub use error::{EntryKind, Error, HolderLiveness, LockHolder, Result};
+pub use fs::{backup_path_for, write_atomic};
 pub use load::{KubeconfigSet, LoadedFile};
 pub use lock::{DEFAULT_LOCK_TIMEOUT, FileLock, inspect_lock, lock_path_for, process_liveness};
 pub use merge::{ChangeAction, CurrentContextChange, EntryChange, MergeReport, Upsert};
@@ -54,7 +56,6 @@ pub use model::{
     NamedExtension, NamedUser, OWNER_EXTENSION, UnknownFields, User,
 };
 pub use paths::{KubeconfigPaths, PathSource};
-pub use write::{backup_path_for, ensure_dir, resolve_target, write_atomic};
 
 /// How [`update`] behaves.
 #[non_exhaustive]
@@ -159,12 +160,10 @@ pub fn update(
             let mut written = Vec::with_capacity(plan.files.len());
             for (index, config) in &plan.files {
                 let file = &set.files()[*index];
-                let yaml = config
-                    .to_yaml()
-                    .map_err(|message| KubefileError::Serialize {
-                        path: file.path().to_path_buf(),
-                        message,
-                    })?;
+                let yaml = config.to_yaml().map_err(|message| Error::Serialize {
+                    path: file.path().to_path_buf(),
+                    message,
+                })?;
                 write_atomic(file.path(), yaml.as_bytes(), file.original())?;
                 written.push(file.path().to_path_buf());
             }
@@ -177,7 +176,7 @@ pub fn update(
         to_lock.extend(targets);
         for path in &to_lock {
             let dir = parent_dir(path);
-            ensure_dir(dir).map_err(|source| KubefileError::Write {
+            fs::ensure_private_dir(dir).map_err(|source| Error::Write {
                 path: path.clone(),
                 step: "creating the directory",
                 source,

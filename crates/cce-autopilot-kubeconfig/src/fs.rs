@@ -1,5 +1,7 @@
-//! Crash-safe replacement of a kubeconfig file: temp file in the same directory, fsync, rename,
-//! fsync of the directory; the previous version kept as `<file>.bak`; everything 0600.
+//! Private files written so that a crash never leaves half of one: the one atomic-write helper
+//! ([`write_file_atomic`]: temp file in the same directory, fsync, rename, fsync of the directory) and the
+//! one private-directory helper ([`ensure_private_dir`]) of the workspace, and on top of them the
+//! kubeconfig replacement [`write_atomic`], which keeps the previous version as `<file>.bak`.
 
 use std::ffi::OsString;
 use std::fs::{self, DirBuilder, File, Permissions};
@@ -7,7 +9,7 @@ use std::io::{self, Write as _};
 use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
-use super::error::{KubefileError, Result};
+use crate::error::{Error, Result};
 
 /// `<file>.bak`, where the previous version of a rewritten file is kept.
 pub fn backup_path_for(target: &Path) -> PathBuf {
@@ -16,8 +18,9 @@ pub fn backup_path_for(target: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Creates `dir` and its missing parents with mode 0700 (an existing directory is left as is).
-pub fn ensure_dir(dir: &Path) -> io::Result<()> {
+/// Creates `dir` and its missing parents with mode 0700. An existing directory is left as it is: it may be
+/// one the user chose and shares on purpose; the files written in it are private either way.
+pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());
     }
@@ -65,26 +68,32 @@ pub fn resolve_target(target: &Path) -> io::Result<PathBuf> {
 pub fn write_atomic(target: &Path, contents: &[u8], previous: Option<&[u8]>) -> Result<()> {
     let fail = |step: &'static str| {
         let path = target.to_path_buf();
-        move |source: io::Error| KubefileError::Write { path, step, source }
+        move |source: io::Error| Error::Write { path, step, source }
     };
     let real = resolve_target(target).map_err(fail("resolving symbolic links"))?;
     let dir = match real.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
-    ensure_dir(&dir).map_err(fail("creating the directory"))?;
+    ensure_private_dir(&dir).map_err(fail("creating the directory"))?;
     if let Some(previous) = previous {
-        replace_file(&dir, &backup_path_for(&real), previous)
+        write_file_atomic(&backup_path_for(&real), previous, PRIVATE)
             .map_err(fail("keeping the previous version as .bak"))?;
     }
-    replace_file(&dir, &real, contents).map_err(fail("replacing the file"))?;
-    File::open(&dir)
-        .and_then(|d| d.sync_all())
-        .map_err(fail("syncing the directory"))?;
-    Ok(())
+    write_file_atomic(&real, contents, PRIVATE).map_err(fail("replacing the file"))
 }
 
-fn replace_file(dir: &Path, path: &Path, contents: &[u8]) -> io::Result<()> {
+/// Owner read and write only: every file this workspace writes may hold a key.
+pub const PRIVATE: u32 = 0o600;
+
+/// Replaces `path` with `contents` and `mode` so that a crash at any moment leaves the old file or the new
+/// one, never part of either: a temporary file in the same directory (created with `mode`, whatever the
+/// umask), fsynced, renamed over `path`, then the directory fsynced. The directory must exist.
+pub fn write_file_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
     let prefix = format!(
         ".{}.",
         path.file_name()
@@ -94,15 +103,15 @@ fn replace_file(dir: &Path, path: &Path, contents: &[u8]) -> io::Result<()> {
     let mut tmp = tempfile::Builder::new()
         .prefix(&prefix)
         .suffix(".tmp")
-        .permissions(Permissions::from_mode(0o600))
+        .permissions(Permissions::from_mode(mode))
         .tempfile_in(dir)?;
-    // Whatever the umask did, the file holds keys: owner only.
+    // Whatever the umask did.
     tmp.as_file()
-        .set_permissions(Permissions::from_mode(0o600))?;
+        .set_permissions(Permissions::from_mode(mode))?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
-    Ok(())
+    File::open(dir).and_then(|d| d.sync_all())
 }
 
 #[cfg(test)]

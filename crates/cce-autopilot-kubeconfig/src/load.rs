@@ -4,9 +4,9 @@
 use std::io;
 use std::path::{Path, PathBuf};
 
-use super::error::{EntryKind, KubefileError, Result};
-use super::model::KubeconfigFile;
-use super::paths::KubeconfigPaths;
+use crate::error::{EntryKind, Error, Result};
+use crate::model::KubeconfigFile;
+use crate::paths::KubeconfigPaths;
 
 /// One file of the list, as read.
 #[derive(Clone, Debug)]
@@ -60,7 +60,7 @@ impl KubeconfigSet {
                 }
                 Err(e) if e.kind() == io::ErrorKind::NotFound => (None, KubeconfigFile::default()),
                 Err(source) => {
-                    return Err(KubefileError::Read {
+                    return Err(Error::Read {
                         path: path.clone(),
                         source,
                     });
@@ -210,7 +210,7 @@ mod tests {
         let a = write(dir.path(), "a", "clusters: [\n");
         let err = KubeconfigSet::load(&list(&[&a])).unwrap_err();
         assert!(
-            matches!(&err, KubefileError::Parse { path, .. } if path == &a),
+            matches!(&err, Error::Parse { path, .. } if path == &a),
             "{err}"
         );
     }
@@ -219,6 +219,6 @@ mod tests {
     fn a_directory_is_a_read_error() {
         let dir = tempfile::tempdir().unwrap();
         let err = KubeconfigSet::load(&KubeconfigPaths::explicit(dir.path())).unwrap_err();
-        assert!(matches!(err, KubefileError::Read { .. }), "{err}");
+        assert!(matches!(err, Error::Read { .. }), "{err}");
     }
 }

@@ -96,7 +96,7 @@ impl std::fmt::Display for LockHolder {
 /// Everything that can go wrong while reading, merging, locking or writing kubeconfig files.
 #[non_exhaustive]
 #[derive(Debug, thiserror::Error)]
-pub enum KubefileError {
+pub enum Error {
     /// No kubeconfig path could be determined.
     #[error(
         "cannot tell which kubeconfig file to use: no explicit path, KUBECONFIG names no file and HOME is not set; pass --kubeconfig <file>, set KUBECONFIG or set HOME"
@@ -236,8 +236,8 @@ pub enum KubefileError {
     },
 }
 
-/// A `Result` whose error is [`KubefileError`].
-pub type Result<T, E = KubefileError> = std::result::Result<T, E>;
+/// A `Result` whose error is [`Error`].
+pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 fn location_suffix(line: Option<usize>, column: Option<usize>) -> String {
     match (line, column) {

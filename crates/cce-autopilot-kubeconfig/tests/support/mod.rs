@@ -7,7 +7,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use cce_autopilot_cli::kubefile::{
+use cce_autopilot_kubeconfig::{
     Cluster, Context, KubeconfigFile, NamedCluster, NamedContext, NamedUser, Upsert, User,
 };
 use serde_json::{Value, json};

@@ -1,15 +1,17 @@
 //! The generic merge: named entries upserted into a [`KubeconfigSet`] under an ownership rule,
 //! each written to the file client-go would write it to, with a report of what changes.
 
+mod report;
+
 use std::collections::{BTreeMap, HashSet};
-use std::path::PathBuf;
 
-use base64::Engine as _;
-use serde_json::{Map, Value, json};
+use serde_json::json;
 
-use super::error::{EntryKind, KubefileError, Result};
-use super::load::KubeconfigSet;
-use super::model::{KubeconfigFile, NamedCluster, NamedContext, NamedUser};
+use crate::error::{EntryKind, Error, Result};
+use crate::load::KubeconfigSet;
+use crate::model::{KubeconfigFile, NamedCluster, NamedContext, NamedUser};
+
+pub use report::{ChangeAction, CurrentContextChange, EntryChange, MergeReport};
 
 /// Entries to add or replace, and optionally a new `current-context`.
 ///
@@ -29,73 +31,6 @@ pub struct Upsert {
     pub current_context: Option<String>,
 }
 
-/// What happens to one upserted entry.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum ChangeAction {
-    /// No entry of that name existed: the entry is appended to the default file.
-    Added,
-    /// An entry of ours with that name is replaced in place.
-    Replaced,
-    /// An entry of that name that was not ours is replaced in place (`force_replace`).
-    ReplacedForeign,
-    /// Our entry already holds exactly this content: nothing to write.
-    Unchanged,
-}
-
-impl ChangeAction {
-    /// `added`, `replaced`, `replaced-foreign` or `unchanged`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            ChangeAction::Added => "added",
-            ChangeAction::Replaced => "replaced",
-            ChangeAction::ReplacedForeign => "replaced-foreign",
-            ChangeAction::Unchanged => "unchanged",
-        }
-    }
-}
-
-/// The fate of one upserted entry.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct EntryChange {
-    /// Which list.
-    pub kind: EntryKind,
-    /// The entry's name.
-    pub name: String,
-    /// What happens.
-    pub action: ChangeAction,
-    /// The file the entry is (or stays) in.
-    pub file: PathBuf,
-}
-
-/// The fate of the requested `current-context`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CurrentContextChange {
-    /// The merged `current-context` before the update.
-    pub previous: Option<String>,
-    /// The requested one.
-    pub new: String,
-    /// Where it is written (client-go's default file), or where it already is when unchanged.
-    pub file: PathBuf,
-    /// Whether it differs from `previous`.
-    pub changed: bool,
-}
-
-/// What an update does (or, in a dry run, would do), entry by entry.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq)]
-pub struct MergeReport {
-    /// One line per upserted entry, clusters first, then users, then contexts.
-    pub changes: Vec<EntryChange>,
-    /// The requested `current-context`, if any.
-    pub current_context: Option<CurrentContextChange>,
-    /// The files rewritten (sorted); empty in a dry run or when nothing changes.
-    pub written: Vec<PathBuf>,
-    /// Whether this report comes from a dry run (nothing was written).
-    pub dry_run: bool,
-    /// The added or replaced entries, for [`MergeReport::render_redacted`].
-    pending: KubeconfigFile,
-}
-
 /// A merge computed on one read of the files: the report and the new content of each touched file.
 #[derive(Clone, Debug)]
 pub(crate) struct Plan {
@@ -112,14 +47,14 @@ impl Upsert {
             let mut seen = HashSet::new();
             for name in names {
                 if name.is_empty() {
-                    return Err(KubefileError::InvalidUpsert {
+                    return Err(Error::InvalidUpsert {
                         reason: format!(
                             "a {kind} entry has an empty name; give every entry a name"
                         ),
                     });
                 }
                 if !seen.insert(name) {
-                    return Err(KubefileError::InvalidUpsert {
+                    return Err(Error::InvalidUpsert {
                         reason: format!(
                             "two {kind} entries are named {name:?}; kubectl would refuse the file — give each its own name"
                         ),
@@ -139,14 +74,14 @@ impl Upsert {
         )?;
         for c in &self.clusters {
             if let Some(ca_field) = c.cluster.conflicting_ca_field() {
-                return Err(KubefileError::InsecureWithCa {
+                return Err(Error::InsecureWithCa {
                     name: c.name.clone(),
                     ca_field,
                 });
             }
         }
         if self.current_context.as_deref() == Some("") {
-            return Err(KubefileError::InvalidUpsert {
+            return Err(Error::InvalidUpsert {
                 reason: "the requested current-context is empty; name a context or request none"
                     .to_owned(),
             });
@@ -208,7 +143,7 @@ pub(crate) fn plan(set: &KubeconfigSet, upsert: &Upsert, force_replace: bool) ->
                         } else if force_replace {
                             ChangeAction::ReplacedForeign
                         } else {
-                            return Err(KubefileError::Collision {
+                            return Err(Error::Collision {
                                 kind: $kind,
                                 name: entry.name.clone(),
                                 path: set.files()[i].path().to_path_buf(),
@@ -274,7 +209,7 @@ pub(crate) fn plan(set: &KubeconfigSet, upsert: &Upsert, force_replace: bool) ->
     // Defensive: the merge itself must never produce a file kubectl refuses.
     for (i, file) in &files {
         if let Some((kind, name)) = file.duplicate_name() {
-            return Err(KubefileError::DuplicateName {
+            return Err(Error::DuplicateName {
                 path: set.files()[*i].path().to_path_buf(),
                 kind,
                 name: name.to_owned(),
@@ -313,7 +248,7 @@ fn check_references(set: &KubeconfigSet, upsert: &Upsert) -> Result<()> {
             if let Some(target) = target.as_deref()
                 && !exists(kind, target)
             {
-                return Err(KubefileError::InvalidUpsert {
+                return Err(Error::InvalidUpsert {
                     reason: format!(
                         "context {:?} names {kind} {target:?}, which is neither in the kubeconfig files nor in this update; add that {kind} entry too",
                         ctx.name
@@ -325,7 +260,7 @@ fn check_references(set: &KubeconfigSet, upsert: &Upsert) -> Result<()> {
     if let Some(current) = upsert.current_context.as_deref()
         && !exists(EntryKind::Context, current)
     {
-        return Err(KubefileError::InvalidUpsert {
+        return Err(Error::InvalidUpsert {
             reason: format!(
                 "the requested current-context {current:?} names no context of the kubeconfig files or of this update"
             ),
@@ -334,159 +269,11 @@ fn check_references(set: &KubeconfigSet, upsert: &Upsert) -> Result<()> {
     Ok(())
 }
 
-impl MergeReport {
-    /// Whether the update changes nothing on disk.
-    pub fn is_noop(&self) -> bool {
-        self.changes
-            .iter()
-            .all(|c| c.action == ChangeAction::Unchanged)
-            && self.current_context.as_ref().is_none_or(|c| !c.changed)
-    }
-
-    /// The changes that are not [`ChangeAction::Unchanged`].
-    pub fn effective_changes(&self) -> impl Iterator<Item = &EntryChange> {
-        self.changes
-            .iter()
-            .filter(|c| c.action != ChangeAction::Unchanged)
-    }
-
-    /// The added or replaced entries (with secrets), in the order of the update.
-    pub fn pending(&self) -> &KubeconfigFile {
-        &self.pending
-    }
-
-    pub(crate) fn into_written(mut self, dry_run: bool, written: Vec<PathBuf>) -> Self {
-        self.dry_run = dry_run;
-        self.written = written;
-        self
-    }
-
-    /// Renders what the update does as YAML, for `--dry-run` and for logs: only the entries
-    /// added or changed (unchanged ones are only counted), each with the file it goes to.
-    ///
-    /// Key material is replaced by `REDACTED (<n> bytes)`: `client-key-data` (n = decoded
-    /// bytes), `token`, `password`, exec `env` values and every user field this model does not
-    /// know (`auth-provider`, ...). Certificates are not secret but are long:
-    /// `certificate-authority-data` and `client-certificate-data` become
-    /// `DATA+OMITTED (<n> bytes)`, as in `kubectl config view`.
-    pub fn render_redacted(&self) -> String {
-        let mut doc = Map::new();
-        doc.insert("dry-run".to_owned(), Value::Bool(self.dry_run));
-        if !self.written.is_empty() {
-            let written: Vec<Value> = self
-                .written
-                .iter()
-                .map(|p| Value::String(p.display().to_string()))
-                .collect();
-            doc.insert("written".to_owned(), Value::Array(written));
-        }
-        let changes: Vec<Value> = self
-            .effective_changes()
-            .map(|c| {
-                json!({
-                    "kind": c.kind.as_str(),
-                    "name": c.name,
-                    "action": c.action.as_str(),
-                    "file": c.file.display().to_string(),
-                })
-            })
-            .collect();
-        doc.insert("changes".to_owned(), Value::Array(changes));
-        let unchanged = self.changes.len() - self.effective_changes().count();
-        doc.insert("unchanged-entries".to_owned(), json!(unchanged));
-        if let Some(cc) = self.current_context.as_ref().filter(|c| c.changed) {
-            doc.insert(
-                "current-context".to_owned(),
-                json!({
-                    "from": cc.previous,
-                    "to": cc.new,
-                    "file": cc.file.display().to_string(),
-                }),
-            );
-        }
-        let mut entries = serde_json::to_value(&self.pending).unwrap_or(Value::Null);
-        redact_file(&mut entries);
-        for list in ["clusters", "users", "contexts"] {
-            if let Some(Value::Array(items)) = entries.get(list)
-                && !items.is_empty()
-            {
-                doc.insert(list.to_owned(), Value::Array(items.clone()));
-            }
-        }
-        let options = serde_saphyr::ser_options! { prefer_block_scalars: false };
-        serde_saphyr::to_string_with_options(&Value::Object(doc), options)
-            .unwrap_or_else(|e| format!("# cannot render the report: {e}\n"))
-    }
-}
-
-/// Replaces key material in a serialized [`KubeconfigFile`] (see [`MergeReport::render_redacted`]).
-fn redact_file(file: &mut Value) {
-    if let Some(Value::Array(clusters)) = file.get_mut("clusters") {
-        for c in clusters {
-            if let Some(Value::Object(cluster)) = c.get_mut("cluster") {
-                omit(cluster, "certificate-authority-data", "DATA+OMITTED", true);
-            }
-        }
-    }
-    if let Some(Value::Array(users)) = file.get_mut("users") {
-        for u in users {
-            if let Some(Value::Object(user)) = u.get_mut("user") {
-                redact_user(user);
-            }
-        }
-    }
-}
-
-const KNOWN_USER_FIELDS: &[&str] = &[
-    "client-certificate",
-    "client-certificate-data",
-    "client-key",
-    "client-key-data",
-    "token",
-    "username",
-    "password",
-    "exec",
-    "extensions",
-];
-
-fn redact_user(user: &mut Map<String, Value>) {
-    omit(user, "client-certificate-data", "DATA+OMITTED", true);
-    omit(user, "client-key-data", "REDACTED", true);
-    omit(user, "token", "REDACTED", false);
-    omit(user, "password", "REDACTED", false);
-    if let Some(Value::Array(env)) = user.get_mut("exec").and_then(|e| e.get_mut("env")) {
-        for var in env {
-            if let Value::Object(var) = var {
-                omit(var, "value", "REDACTED", false);
-            }
-        }
-    }
-    for (key, value) in user.iter_mut() {
-        if !KNOWN_USER_FIELDS.contains(&key.as_str()) {
-            *value = Value::String("REDACTED".to_owned());
-        }
-    }
-}
-
-/// Replaces `map[key]` by `<label> (<n> bytes)`; `n` counts decoded bytes for base64 fields.
-fn omit(map: &mut Map<String, Value>, key: &str, label: &str, base64_field: bool) {
-    if let Some(value) = map.get_mut(key) {
-        let len = match &*value {
-            Value::String(s) if base64_field => base64::engine::general_purpose::STANDARD
-                .decode(s.as_bytes())
-                .map_or(s.len(), |d| d.len()),
-            Value::String(s) => s.len(),
-            other => other.to_string().len(),
-        };
-        *value = Value::String(format!("{label} ({len} bytes)"));
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::kubefile::KubeconfigPaths;
-    use crate::kubefile::model::{Cluster, Context, User};
+    use crate::KubeconfigPaths;
+    use crate::model::{Cluster, Context, User};
     use std::fs;
 
     fn set_from(files: &[(&str, &str)]) -> (tempfile::TempDir, KubeconfigSet) {
@@ -551,7 +338,7 @@ mod tests {
         };
         let err = plan(&set, &upsert, false).unwrap_err();
         assert!(
-            matches!(&err, KubefileError::Collision { kind: EntryKind::Cluster, name, .. } if name == "theirs")
+            matches!(&err, Error::Collision { kind: EntryKind::Cluster, name, .. } if name == "theirs")
         );
         let msg = err.to_string();
         assert!(
@@ -613,7 +400,7 @@ mod tests {
         let err = plan(&set, &upsert, false).unwrap_err();
         assert!(matches!(
             err,
-            KubefileError::InsecureWithCa {
+            Error::InsecureWithCa {
                 ca_field: "certificate-authority-data",
                 ..
             }
@@ -628,7 +415,7 @@ mod tests {
         };
         assert!(matches!(
             upsert.validate(),
-            Err(KubefileError::InvalidUpsert { .. })
+            Err(Error::InvalidUpsert { .. })
         ));
         let upsert = Upsert {
             users: vec![NamedUser::new("", User::default())],
@@ -636,7 +423,7 @@ mod tests {
         };
         assert!(matches!(
             upsert.validate(),
-            Err(KubefileError::InvalidUpsert { .. })
+            Err(Error::InvalidUpsert { .. })
         ));
     }
 
@@ -721,7 +508,7 @@ mod tests {
 
     mod props {
         use super::*;
-        use crate::kubefile::{UpdateOptions, update};
+        use crate::{UpdateOptions, update};
         use proptest::prelude::*;
 
         proptest! {
@@ -750,7 +537,7 @@ mod tests {
                         Ok(_) => {
                             expected.insert(name.to_owned(), server);
                         }
-                        Err(KubefileError::Collision { .. }) => {
+                        Err(Error::Collision { .. }) => {
                             prop_assert_eq!(name, "theirs");
                             prop_assert_eq!(fs::read(&path).unwrap(), before);
                         }

@@ -2,7 +2,6 @@
 //! without losing entries.
 #![allow(missing_docs)]
 
-#[path = "support/kubefile.rs"]
 mod support;
 
 use std::fs;
@@ -11,8 +10,8 @@ use std::process::{Child, Command};
 use std::sync::{Arc, Barrier};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use cce_autopilot_cli::kubefile::{
-    self, HolderLiveness, KubeconfigPaths, KubefileError, UpdateOptions, lock_path_for,
+use cce_autopilot_kubeconfig::{
+    self as kubefile, Error, HolderLiveness, KubeconfigPaths, UpdateOptions, lock_path_for,
 };
 use support::*;
 
@@ -69,7 +68,7 @@ fn a_lock_held_by_a_live_process_is_waited_for_then_reported() {
         started.elapsed() >= Duration::from_millis(300),
         "did not wait"
     );
-    let KubefileError::LockTimeout {
+    let Error::LockTimeout {
         holder: h, path, ..
     } = &err
     else {
@@ -137,7 +136,7 @@ fn a_stale_lock_is_reported_and_force_unlock_proceeds() {
         "a stale lock needs no waiting"
     );
     let msg = err.to_string();
-    assert!(matches!(err, KubefileError::StaleLock { .. }), "{msg}");
+    assert!(matches!(err, Error::StaleLock { .. }), "{msg}");
     assert!(
         msg.contains("stale")
             && msg.contains(&format!("process {dead_pid}"))

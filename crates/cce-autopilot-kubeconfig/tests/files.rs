@@ -2,15 +2,14 @@
 //! are written: 0600, `.bak`, parent directory created.
 #![allow(missing_docs)]
 
-#[path = "support/kubefile.rs"]
 mod support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::PathBuf;
 
-use cce_autopilot_cli::kubefile::{
-    self, ChangeAction, KubeconfigPaths, KubefileError, UpdateOptions, backup_path_for,
+use cce_autopilot_kubeconfig::{
+    self as kubefile, ChangeAction, Error, KubeconfigPaths, UpdateOptions, backup_path_for,
     lock_path_for,
 };
 use support::*;
@@ -78,7 +77,7 @@ fn the_winning_copy_of_a_shadowed_name_is_the_one_checked_and_replaced() {
     )
     .unwrap_err();
     assert!(
-        matches!(&err, KubefileError::Collision { path, .. } if path == &a),
+        matches!(&err, Error::Collision { path, .. } if path == &a),
         "{err}"
     );
 }
@@ -137,7 +136,7 @@ fn a_broken_file_anywhere_in_the_list_stops_the_update() {
     )
     .unwrap_err();
     assert!(
-        matches!(&err, KubefileError::Parse { path, .. } if path == &b),
+        matches!(&err, Error::Parse { path, .. } if path == &b),
         "{err}"
     );
     assert_eq!(fs::read_to_string(&a).unwrap(), A_YAML);

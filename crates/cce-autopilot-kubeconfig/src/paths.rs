@@ -4,7 +4,7 @@
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
-use super::error::{KubefileError, Result};
+use crate::error::{Error, Result};
 
 /// Where the list of kubeconfig files came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -36,7 +36,7 @@ impl KubeconfigPaths {
     /// An empty `KUBECONFIG` counts as unset, as in client-go. One made only of separators
     /// (`":"`) names no file: client-go would then read nothing and fail to write; we fall back to
     /// `<home>/.kube/config` instead. Without any of the three, the result is
-    /// [`KubefileError::NoPath`].
+    /// [`Error::NoPath`].
     pub fn resolve(
         explicit: Option<&Path>,
         kubeconfig_env: Option<&OsStr>,
@@ -67,7 +67,7 @@ impl KubeconfigPaths {
                 files: vec![home.join(".kube").join("config")],
                 source: PathSource::Home,
             }),
-            None => Err(KubefileError::NoPath),
+            None => Err(Error::NoPath),
         }
     }
 
@@ -152,7 +152,7 @@ mod tests {
     #[test]
     fn nothing_to_go_on_is_an_error() {
         let err = KubeconfigPaths::resolve(None, None, None).unwrap_err();
-        assert!(matches!(err, KubefileError::NoPath));
+        assert!(matches!(err, Error::NoPath));
         assert!(err.to_string().contains("--kubeconfig"));
     }
 

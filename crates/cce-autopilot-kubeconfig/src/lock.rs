@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use super::error::{HolderLiveness, KubefileError, LockHolder, Result};
+use crate::error::{Error, HolderLiveness, LockHolder, Result};
 
 /// How long [`super::update`] waits for a held lock by default.
 pub const DEFAULT_LOCK_TIMEOUT: Duration = Duration::from_secs(10);
@@ -41,10 +41,10 @@ impl FileLock {
     /// process holds it.
     ///
     /// A lock recorded by a process of this host that no longer runs is stale: without
-    /// `force_unlock` this fails at once with [`KubefileError::StaleLock`]; with it, the stale
+    /// `force_unlock` this fails at once with [`Error::StaleLock`]; with it, the stale
     /// lock is removed and taken. With `force_unlock`, a lock whose holder cannot be checked
     /// (an empty kubectl lock, another host) is removed once the deadline has passed. A lock
-    /// held by a running process is never broken: the result is [`KubefileError::LockTimeout`].
+    /// held by a running process is never broken: the result is [`Error::LockTimeout`].
     ///
     /// The directory of `target` must exist.
     pub fn acquire(target: &Path, deadline: Instant, force_unlock: bool) -> Result<FileLock> {
@@ -59,10 +59,10 @@ impl FileLock {
             match create_with_content(&path, lock_content(&token).as_bytes()) {
                 Ok(()) => return Ok(FileLock { path, token }),
                 Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(source) => return Err(KubefileError::Lock { path, source }),
+                Err(source) => return Err(Error::Lock { path, source }),
             }
 
-            let Some((holder, raw)) = inspect(&path).map_err(|source| KubefileError::Lock {
+            let Some((holder, raw)) = inspect(&path).map_err(|source| Error::Lock {
                 path: path.clone(),
                 source,
             })?
@@ -79,7 +79,7 @@ impl FileLock {
                     remove_if_unchanged(&path, &raw)?;
                     continue;
                 }
-                return Err(KubefileError::StaleLock { path, holder });
+                return Err(Error::StaleLock { path, holder });
             }
             let now = Instant::now();
             if now >= deadline {
@@ -88,7 +88,7 @@ impl FileLock {
                     remove_if_unchanged(&path, &raw)?;
                     continue;
                 }
-                return Err(KubefileError::LockTimeout {
+                return Err(Error::LockTimeout {
                     path,
                     holder,
                     waited: now.duration_since(started),
@@ -230,14 +230,14 @@ fn remove_if_unchanged(path: &Path, judged: &[u8]) -> Result<()> {
         Ok(now) if now == judged => match fs::remove_file(path) {
             Ok(()) => Ok(()),
             Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-            Err(source) => Err(KubefileError::Lock {
+            Err(source) => Err(Error::Lock {
                 path: path.to_path_buf(),
                 source,
             }),
         },
         Ok(_) => Ok(()),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
-        Err(source) => Err(KubefileError::Lock {
+        Err(source) => Err(Error::Lock {
             path: path.to_path_buf(),
             source,
         }),
@@ -306,7 +306,7 @@ mod tests {
         let _held = FileLock::acquire(&target, soon(100), false).unwrap();
         let err = FileLock::acquire(&target, soon(50), false).unwrap_err();
         let msg = err.to_string();
-        assert!(matches!(err, KubefileError::LockTimeout { .. }), "{msg}");
+        assert!(matches!(err, Error::LockTimeout { .. }), "{msg}");
         assert!(
             msg.contains(&format!("process {}", std::process::id())),
             "{msg}"

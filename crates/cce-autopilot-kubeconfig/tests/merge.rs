@@ -2,14 +2,13 @@
 //! kubectl reading every file written.
 #![allow(missing_docs)]
 
-#[path = "support/kubefile.rs"]
 mod support;
 
 use std::fs;
 use std::path::Path;
 
-use cce_autopilot_cli::kubefile::{
-    self, ChangeAction, Cluster, EntryKind, KubeconfigFile, KubeconfigPaths, KubefileError,
+use cce_autopilot_kubeconfig::{
+    self as kubefile, ChangeAction, Cluster, EntryKind, Error, KubeconfigFile, KubeconfigPaths,
     NamedCluster, UpdateOptions, backup_path_for, lock_path_for,
 };
 use serde_json::json;
@@ -175,7 +174,7 @@ fn a_foreign_entry_of_the_same_name_is_refused_and_the_file_untouched() {
     let err = update(&file, upsert_for("theirs", "https://m")).unwrap_err();
     let msg = err.to_string();
     assert!(
-        matches!(&err, KubefileError::Collision { kind: EntryKind::Cluster, name, path } if name == "theirs" && path == &file),
+        matches!(&err, Error::Collision { kind: EntryKind::Cluster, name, path } if name == "theirs" && path == &file),
         "{msg}"
     );
     assert!(
@@ -214,7 +213,7 @@ fn a_file_with_duplicate_names_is_refused_and_left_untouched() {
     assert!(!out.status.success());
     let err = update(&file, upsert_for("mine", "https://m")).unwrap_err();
     assert!(
-        matches!(&err, KubefileError::DuplicateName { kind: EntryKind::Cluster, name, .. } if name == "c"),
+        matches!(&err, Error::DuplicateName { kind: EntryKind::Cluster, name, .. } if name == "c"),
         "{err}"
     );
     assert_eq!(fs::read_to_string(&file).unwrap(), dup);
@@ -227,7 +226,7 @@ fn an_unparsable_file_is_refused_with_line_and_column_and_left_byte_for_byte() {
     let (home, file) = setup(None);
     fs::write(&file, broken).unwrap();
     let err = update(&file, upsert_for("mine", "https://m")).unwrap_err();
-    let KubefileError::Parse {
+    let Error::Parse {
         path, line, column, ..
     } = &err
     else {
@@ -252,7 +251,7 @@ fn a_cluster_with_ca_and_insecure_skip_is_refused() {
     let mut upsert = upsert_for("mine", "https://m");
     upsert.clusters[0].cluster.insecure_skip_tls_verify = Some(true);
     let err = update(&file, upsert).unwrap_err();
-    assert!(matches!(err, KubefileError::InsecureWithCa { .. }), "{err}");
+    assert!(matches!(err, Error::InsecureWithCa { .. }), "{err}");
     assert!(err.to_string().contains("\"mine\""));
 
     let mut upsert = upsert_for("mine", "https://m");
@@ -261,7 +260,7 @@ fn a_cluster_with_ca_and_insecure_skip_is_refused() {
     upsert.clusters[0].cluster.insecure_skip_tls_verify = Some(true);
     assert!(matches!(
         update(&file, upsert),
-        Err(KubefileError::InsecureWithCa { .. })
+        Err(Error::InsecureWithCa { .. })
     ));
     assert_eq!(fs::read(&file).unwrap(), before);
 }
