@@ -50,6 +50,13 @@ fn validity_seconds(cert_der: &[u8]) -> i64 {
     cert.validity().not_after.timestamp() - cert.validity().not_before.timestamp()
 }
 
+/// The longest validity for a certificate that starts when this one does: five calendar years.
+fn five_years_from_start(cert_der: &[u8]) -> i64 {
+    let (_, cert) = X509Certificate::from_der(cert_der).unwrap();
+    let start = cert.validity().not_before.to_datetime().date();
+    i64::from(CertDuration::max_days_on(start)) * 86_400
+}
+
 #[tokio::test]
 async fn a_private_cluster_answers_internal_only() {
     let emu = Emulator::builder().cluster("priv-1").start().await.unwrap();
@@ -101,7 +108,8 @@ async fn a_public_cluster_adds_an_insecure_external_entry() {
 async fn certificate_validity_equals_the_requested_duration() {
     let emu = Emulator::builder().cluster("c").start().await.unwrap();
     let client = client(&emu).build().unwrap();
-    for days in [1, 30, 1827] {
+    let today_max = CertDuration::max_days_on(time::OffsetDateTime::now_utc().date());
+    for days in [1, 30, today_max] {
         let cert = fetch(&client, "c", CertDuration::days(days).unwrap())
             .await
             .unwrap();
@@ -112,10 +120,11 @@ async fn certificate_validity_equals_the_requested_duration() {
         );
     }
     let max = fetch(&client, "c", CertDuration::MAX).await.unwrap();
-    let seconds = validity_seconds(&client_certificate_der(&max.kubeconfig));
-    assert!(
-        [1826 * 86_400, 1827 * 86_400].contains(&seconds),
-        "five calendar years, got {seconds} s"
+    let der = client_certificate_der(&max.kubeconfig);
+    assert_eq!(
+        validity_seconds(&der),
+        five_years_from_start(&der),
+        "-1 gives exactly five calendar years"
     );
     assert_eq!(emu.issued("c"), 4, "a fresh certificate per call");
 }
@@ -385,7 +394,7 @@ async fn throttling_bursts_are_retried_within_bounds() {
         .await
         .unwrap_err();
     assert_eq!(err.status(), Some(429));
-    assert_eq!(err.as_service().unwrap().attempts, 3);
+    assert_eq!(err.as_service().unwrap().attempts(), 3);
 }
 
 #[tokio::test]
@@ -456,4 +465,77 @@ async fn kubectl_reaches_the_api_server_stub_through_a_fetched_kubeconfig() {
     );
     let version: serde_json::Value = serde_json::from_slice(&output.stdout).unwrap();
     assert_eq!(version["gitVersion"], demo::KUBERNETES_VERSION);
+}
+
+/// A client that looks its project up from the emulator's IAM.
+fn looking_up(emu: &EmulatorHandle, retry: RetryConfig) -> Client {
+    Client::builder()
+        .environment(Environment::empty())
+        .endpoint(emu.url())
+        .iam_endpoint(emu.url())
+        .region(emu.region())
+        .credentials(Credentials::new(emu.access_key(), emu.secret_key()))
+        .retry(retry)
+        .build()
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_project_lookup_recovers_from_a_20_minute_clock_skew() {
+    // The emulator's clock runs 20 minutes ahead: ours looks 20 minutes behind to its gateway.
+    let emu = Emulator::builder()
+        .clock_offset(Duration::from_secs(20 * 60))
+        .start()
+        .await
+        .unwrap();
+    let client = looking_up(&emu, RetryConfig::disabled());
+    assert_eq!(client.project_id().await.unwrap(), emu.project_id());
+    let iam: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v3/projects")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(iam, [Some(401), Some(200)], "refused once, then re-signed");
+    // The learnt offset serves the certificate call at once.
+    fetch(
+        &client,
+        demo::PRIVATE_CLUSTER_ID,
+        CertDuration::days(1).unwrap(),
+    )
+    .await
+    .unwrap();
+    let cert_statuses: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.path.ends_with("/clustercert"))
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(cert_statuses, [Some(200)]);
+}
+
+#[tokio::test]
+async fn the_project_lookup_is_retried_on_503() {
+    let emu = Emulator::builder()
+        .faults(
+            Faults::none()
+                .with_reject(Trigger::First(2), RejectStatus::ServiceUnavailable)
+                .with_retry_after(Duration::from_millis(5))
+                .with_scope(FaultScope::Gateway),
+        )
+        .start()
+        .await
+        .unwrap();
+    let retry = RetryConfig::default()
+        .with_base_delay(Duration::from_millis(5))
+        .with_max_delay(Duration::from_millis(20));
+    let client = looking_up(&emu, retry);
+    assert_eq!(client.project_id().await.unwrap(), emu.project_id());
+    let iam: Vec<_> = emu
+        .requests()
+        .into_iter()
+        .filter(|r| r.path == "/v3/projects")
+        .map(|r| r.status)
+        .collect();
+    assert_eq!(iam, [Some(503), Some(503), Some(200)]);
 }

@@ -95,7 +95,7 @@ async fn retries_stop_at_max_attempts_with_the_last_error() {
     let err = call(&client).await.unwrap_err();
     assert_eq!(requests(&server).await.len(), 3);
     assert_eq!(err.status(), Some(503));
-    assert_eq!(err.as_service().unwrap().attempts, 3);
+    assert_eq!(err.as_service().unwrap().attempts(), 3);
     assert!(err.is_retryable());
     assert!(err.to_string().contains("after 3 attempts"), "{err}");
 }

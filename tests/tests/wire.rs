@@ -261,19 +261,13 @@ async fn an_html_502_keeps_its_status_and_an_excerpt() {
     assert_eq!(err.status(), Some(502));
     assert_eq!(err.request_id(), Some("gw-502"));
     let service = err.as_service().expect("a service error");
-    assert!(
-        service
-            .body_excerpt
-            .as_deref()
-            .unwrap()
-            .contains("502 Bad Gateway")
-    );
+    assert!(service.body_excerpt().unwrap().contains("502 Bad Gateway"));
     assert!(err.is_retryable());
     insta::assert_snapshot!("html_502", err.to_string());
 }
 
 #[tokio::test]
-async fn a_200_that_is_not_a_kubeconfig_is_a_decode_error() {
+async fn a_200_that_is_not_a_kubeconfig_is_a_decode_error_that_quotes_nothing_of_it() {
     let err = error_for(
         ResponseTemplate::new(200)
             .insert_header("X-Request-Id", "odd-200")
@@ -284,15 +278,19 @@ async fn a_200_that_is_not_a_kubeconfig_is_a_decode_error() {
         Error::Decode {
             status,
             request_id,
-            excerpt,
-            ..
+            reason,
         } => {
             assert_eq!(*status, 200);
             assert_eq!(request_id.as_deref(), Some("odd-200"));
-            assert_eq!(excerpt, "<html>maintenance</html>");
+            assert!(reason.contains("line 1, column 1"), "{reason}");
         }
         other => panic!("expected a decode error, got {other:?}"),
     }
+    let shown = format!("{err} {err:?}");
+    assert!(
+        !shown.contains("maintenance"),
+        "a 2xx body is never quoted: {shown}"
+    );
     insta::assert_snapshot!("decode_error", err.to_string());
 }
 

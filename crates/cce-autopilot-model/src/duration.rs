@@ -6,10 +6,14 @@ use std::str::FromStr;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde::ser::{SerializeStruct, Serializer};
 use serde::{Deserialize, Serialize};
+use time::Date;
 
 /// Validity of the requested client certificate: `-1` (the service's maximum, five years) or 1 to 1827 days.
 ///
-/// Only valid values can be constructed. On the wire it is the request body `{"duration": <days>}`
+/// Only values the contract allows can be constructed. The service's real ceiling depends on the day of
+/// the request: five calendar years hold one or two leap days, so the longest validity is 1826 or 1827
+/// days ([`CertDuration::max_days_on`]); [`CertDuration::check_on`] tells whether a value fits on a
+/// given day. On the wire it is the request body `{"duration": <days>}`
 /// (the vendor's `CertDuration` model); [`Deserialize`] accepts that object and rejects values out of range.
 /// [`FromStr`] takes `30`, `-1` or `max`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -57,6 +61,56 @@ impl CertDuration {
     /// The number of days asked for, or `None` for the maximum, whose length the service decides.
     pub fn days_value(self) -> Option<u32> {
         u32::try_from(self.0).ok()
+    }
+}
+
+/// A number of days that the contract allows but that is longer than five calendar years from the day of
+/// the request (the service refuses it).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error(
+    "invalid certificate duration {days}: the longest validity for a certificate requested on {today} (UTC) \
+     is {max_days} days, five years to {until}; ask for -1 (or \"max\") to get that maximum"
+)]
+pub struct DurationTooLong {
+    /// The days asked for.
+    pub days: i32,
+    /// The longest validity on `today`.
+    pub max_days: i32,
+    /// The day of the request (UTC).
+    pub today: Date,
+    /// Five calendar years after `today`.
+    pub until: Date,
+}
+
+/// The same calendar date five years after `date`; 29 February becomes 28 February (the year five years
+/// after a leap year never is one).
+pub fn five_years_after(date: Date) -> Date {
+    let year = date.year() + 5;
+    date.replace_year(year)
+        .or_else(|_| date.replace_day(28).and_then(|d| d.replace_year(year)))
+        .unwrap_or(date)
+}
+
+impl CertDuration {
+    /// The longest validity, in days, of a certificate requested on `today` (UTC): the days from `today` to
+    /// the same date five years on, 1826 or 1827 depending on the leap days in between.
+    pub fn max_days_on(today: Date) -> i32 {
+        i32::try_from((five_years_after(today) - today).whole_days()).unwrap_or(Self::MAX_DAYS)
+    }
+
+    /// This duration if the service grants it to a request made on `today` (UTC); `-1` always fits.
+    pub fn check_on(self, today: Date) -> Result<Self, DurationTooLong> {
+        let max_days = Self::max_days_on(today);
+        if self.0 > max_days {
+            Err(DurationTooLong {
+                days: self.0,
+                max_days,
+                today,
+                until: five_years_after(today),
+            })
+        } else {
+            Ok(self)
+        }
     }
 }
 
@@ -189,6 +243,50 @@ mod tests {
         assert!(err.to_string().contains("\"thirty\"") || err.to_string().contains("thirty"));
         assert!("1.5".parse::<CertDuration>().is_err());
         assert!("".parse::<CertDuration>().is_err());
+    }
+
+    #[test]
+    fn the_ceiling_is_five_calendar_years_from_today() {
+        use time::macros::date;
+        // 2026-12-01 .. 2031-12-01 holds one leap day (2028-02-29).
+        assert_eq!(CertDuration::max_days_on(date!(2026 - 12 - 01)), 1826);
+        // 2027-03-01 .. 2032-03-01 holds two (2028-02-29, 2032-02-29).
+        assert_eq!(CertDuration::max_days_on(date!(2027 - 03 - 01)), 1827);
+        // 2028-02-28 .. 2033-02-28 holds two (2028-02-29, 2032-02-29).
+        assert_eq!(CertDuration::max_days_on(date!(2028 - 02 - 28)), 1827);
+        // 2028-03-01 .. 2033-03-01 holds one (2032-02-29).
+        assert_eq!(CertDuration::max_days_on(date!(2028 - 03 - 01)), 1826);
+        // A start on 29 February ends on 28 February: 2028-02-29 .. 2033-02-28 holds 2032-02-29.
+        assert_eq!(
+            five_years_after(date!(2028 - 02 - 29)),
+            date!(2033 - 02 - 28)
+        );
+        assert_eq!(CertDuration::max_days_on(date!(2028 - 02 - 29)), 1826);
+    }
+
+    #[test]
+    fn check_on_refuses_only_what_exceeds_the_day_s_ceiling() {
+        use time::macros::date;
+        let today = date!(2026 - 12 - 01);
+        let err = CertDuration::days(1827)
+            .unwrap()
+            .check_on(today)
+            .unwrap_err();
+        assert_eq!((err.days, err.max_days), (1827, 1826));
+        let text = err.to_string();
+        assert!(text.contains("1826") && text.contains("-1"), "{text}");
+        assert!(
+            text.contains("2026-12-01") && text.contains("2031-12-01"),
+            "{text}"
+        );
+        assert!(CertDuration::days(1826).unwrap().check_on(today).is_ok());
+        assert!(CertDuration::MAX.check_on(today).is_ok());
+        assert!(
+            CertDuration::days(1827)
+                .unwrap()
+                .check_on(date!(2027 - 03 - 01))
+                .is_ok()
+        );
     }
 
     #[test]

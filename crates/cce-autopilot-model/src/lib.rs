@@ -28,7 +28,7 @@ mod duration;
 mod error_body;
 mod kubeconfig;
 
-pub use duration::{CertDuration, InvalidDuration};
+pub use duration::{CertDuration, DurationTooLong, InvalidDuration, five_years_after};
 pub use error_body::ErrorBody;
 pub use kubeconfig::{
     Access, AccessEntry, ClusterCert, Context, DecodeError, Kubeconfig, NamedCluster, NamedContext,

@@ -1,14 +1,15 @@
 //! The one error type of the client: what failed, with the service's code, message and request id.
+//!
+//! No error ever quotes a successful answer (it may hold a key), and the excerpt of an error answer kept for
+//! the user (an HTML 502 page, say) has passed through [`crate::redact`].
 
 use std::fmt;
+use std::time::Duration;
 
 /// Result of the client's operations.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
-type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
-
-/// How much of an unparseable body an error keeps.
-const EXCERPT_LEN: usize = 512;
+pub(crate) type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// Everything that can go wrong in a call. Secrets never appear in `Display` or `Debug`.
 #[derive(Debug, thiserror::Error)]
@@ -23,7 +24,8 @@ pub enum Error {
         message: String,
     },
 
-    /// No usable credentials, or a credential source failed.
+    /// No usable credentials, a credential source failed, or a request could not be authenticated (and was
+    /// therefore not sent).
     #[error("{message}")]
     Credentials {
         /// Where we looked and what to do next.
@@ -44,12 +46,13 @@ pub enum Error {
     },
 
     /// The service or its gateway answered with an error status.
-    #[error("{0}")]
+    #[error(transparent)]
     Service(Box<ServiceError>),
 
-    /// The answer had a success (or error) status but a body that is not what the contract says.
+    /// A successful answer whose body is not what the contract says. The body is never quoted: it may hold
+    /// key material.
     #[error(
-        "cannot decode the {status} response{rid}: {reason}; body starts with: {excerpt:?}",
+        "cannot decode the {status} response{rid}: {reason}",
         rid = request_id_suffix(request_id.as_deref())
     )]
     Decode {
@@ -57,10 +60,8 @@ pub enum Error {
         status: u16,
         /// The request id, if the response had one.
         request_id: Option<String>,
-        /// Why decoding failed.
+        /// Why decoding failed, in words that quote nothing of the body.
         reason: String,
-        /// The start of the body.
-        excerpt: String,
     },
 
     /// The request could not be sent or the response not read (DNS, connection refused, TLS, reset).
@@ -76,34 +77,102 @@ pub enum Error {
     },
 
     /// The call did not finish within its time budget.
-    #[error("request to {endpoint} timed out after {elapsed_ms} ms ({attempts} attempt(s))")]
+    #[error(
+        "request to {endpoint} timed out after {} ms ({attempts} attempt(s))",
+        elapsed.as_millis()
+    )]
     Timeout {
         /// The URL's scheme, host and port.
         endpoint: String,
-        /// Time spent.
-        elapsed_ms: u128,
+        /// Time spent, all attempts and waits included.
+        elapsed: Duration,
         /// Attempts made.
         attempts: u32,
+        /// The last attempt's error, if any.
+        #[source]
+        source: Option<BoxError>,
+    },
+
+    /// No cluster of the project has this id, name or alias.
+    #[error(
+        "no cluster named {query:?} in project {project_id}{}",
+        nearest_suffix(nearest)
+    )]
+    UnknownCluster {
+        /// What was asked for.
+        query: String,
+        /// The project searched.
+        project_id: String,
+        /// The names (and aliases) nearest to `query`, best first.
+        nearest: Vec<String>,
+    },
+
+    /// More than one cluster answers to this name or alias.
+    #[error(
+        "{query:?} names more than one cluster of project {project_id}: {}; use the cluster id",
+        candidates.iter().map(|(name, id)| format!("{name} ({id})")).collect::<Vec<_>>().join(", ")
+    )]
+    AmbiguousCluster {
+        /// What was asked for.
+        query: String,
+        /// The project searched.
+        project_id: String,
+        /// Each matching cluster's name and id.
+        candidates: Vec<(String, String)>,
     },
 }
 
 /// An error answer from the service or the API gateway.
+///
+/// Its `Display` holds the status, the service's code and message, an excerpt of a body that was not a
+/// JSON error object (redacted), the request id and the number of attempts.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct ServiceError {
+    pub(crate) status: u16,
+    pub(crate) code: Option<String>,
+    pub(crate) message: Option<String>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) encoded_authorization_message: Option<String>,
+    pub(crate) body_excerpt: Option<String>,
+    pub(crate) attempts: u32,
+}
+
+impl ServiceError {
     /// HTTP status.
-    pub status: u16,
+    pub fn status(&self) -> u16 {
+        self.status
+    }
+
     /// `error_code`, e.g. `CCE.01400001` or `APIGW.0301`.
-    pub code: Option<String>,
-    /// `error_msg`.
-    pub message: Option<String>,
+    pub fn code(&self) -> Option<&str> {
+        self.code.as_deref()
+    }
+
+    /// `error_msg` (redacted).
+    pub fn message(&self) -> Option<&str> {
+        self.message.as_deref()
+    }
+
     /// `X-Request-Id`, else the body's `request_id`.
-    pub request_id: Option<String>,
+    pub fn request_id(&self) -> Option<&str> {
+        self.request_id.as_deref()
+    }
+
     /// `encoded_authorization_message` of an IAM denial.
-    pub encoded_authorization_message: Option<String>,
-    /// The start of the body when it was not a JSON error object (an HTML 502 page).
-    pub body_excerpt: Option<String>,
+    pub fn encoded_authorization_message(&self) -> Option<&str> {
+        self.encoded_authorization_message.as_deref()
+    }
+
+    /// The start of the body (redacted) when it was not a JSON error object, e.g. an HTML 502 page.
+    pub fn body_excerpt(&self) -> Option<&str> {
+        self.body_excerpt.as_deref()
+    }
+
     /// Attempts made, retries included.
-    pub attempts: u32,
+    pub fn attempts(&self) -> u32 {
+        self.attempts
+    }
 }
 
 impl fmt::Display for ServiceError {
@@ -126,22 +195,17 @@ impl fmt::Display for ServiceError {
     }
 }
 
+impl std::error::Error for ServiceError {}
+
 fn request_id_suffix(request_id: Option<&str>) -> String {
     request_id.map_or_else(String::new, |id| format!(" (request id {id})"))
 }
 
-/// The first bytes of a body, as text, cut on a character boundary.
-pub(crate) fn excerpt(body: &[u8]) -> String {
-    let text = String::from_utf8_lossy(&body[..body.len().min(EXCERPT_LEN * 4)]);
-    let mut end = text.len().min(EXCERPT_LEN);
-    while !text.is_char_boundary(end) {
-        end -= 1;
+fn nearest_suffix(nearest: &[String]) -> String {
+    match nearest {
+        [] => "; `cce-autopilot clusters list` shows them".to_owned(),
+        names => format!("; did you mean {}?", names.join(" or ")),
     }
-    let mut out = text[..end].trim().to_owned();
-    if text.len() > end {
-        out.push('…');
-    }
-    out
 }
 
 impl Error {
@@ -156,24 +220,18 @@ impl Error {
 
     /// The service's error code (`error_code`), if any.
     pub fn code(&self) -> Option<&str> {
-        match self {
-            Error::Service(e) => e.code.as_deref(),
-            _ => None,
-        }
+        self.as_service().and_then(ServiceError::code)
     }
 
     /// The service's error message (`error_msg`), if any.
     pub fn message(&self) -> Option<&str> {
-        match self {
-            Error::Service(e) => e.message.as_deref(),
-            _ => None,
-        }
+        self.as_service().and_then(ServiceError::message)
     }
 
     /// The request id to quote to support, if the answer had one.
     pub fn request_id(&self) -> Option<&str> {
         match self {
-            Error::Service(e) => e.request_id.as_deref(),
+            Error::Service(e) => e.request_id(),
             Error::Decode { request_id, .. } => request_id.as_deref(),
             _ => None,
         }
@@ -200,7 +258,9 @@ impl Error {
     /// Which class of failure this is, for exit codes and metrics.
     pub fn kind(&self) -> ErrorKind {
         match self {
-            Error::InvalidInput { .. } => ErrorKind::InvalidInput,
+            Error::InvalidInput { .. }
+            | Error::UnknownCluster { .. }
+            | Error::AmbiguousCluster { .. } => ErrorKind::InvalidInput,
             Error::Credentials { .. } => ErrorKind::Credentials,
             Error::Config { .. } => ErrorKind::Config,
             Error::Service(e) if e.status == 401 || e.status == 403 => ErrorKind::Auth,
@@ -213,6 +273,13 @@ impl Error {
         Error::Config {
             message: message.into(),
             source: None,
+        }
+    }
+
+    pub(crate) fn config_caused(message: impl Into<String>, source: impl Into<BoxError>) -> Self {
+        Error::Config {
+            message: message.into(),
+            source: Some(source.into()),
         }
     }
 
@@ -235,7 +302,7 @@ impl Error {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ErrorKind {
-    /// Bad input caught before any request.
+    /// Bad input caught before any request (an unknown cluster name included).
     InvalidInput,
     /// No credentials, or a credential source failed.
     Credentials,
@@ -251,10 +318,13 @@ pub enum ErrorKind {
 
 impl From<cce_autopilot_model::InvalidDuration> for Error {
     fn from(e: cce_autopilot_model::InvalidDuration) -> Self {
-        Error::InvalidInput {
-            what: "duration",
-            message: e.to_string(),
-        }
+        Error::invalid("duration", e.to_string())
+    }
+}
+
+impl From<cce_autopilot_model::DurationTooLong> for Error {
+    fn from(e: cce_autopilot_model::DurationTooLong) -> Self {
+        Error::invalid("duration", e.to_string())
     }
 }
 
@@ -262,26 +332,21 @@ impl From<cce_autopilot_model::InvalidDuration> for Error {
 mod tests {
     use super::*;
 
-    #[test]
-    fn excerpt_cuts_long_bodies_on_char_boundaries() {
-        let body = "é".repeat(600);
-        let e = excerpt(body.as_bytes());
-        assert!(e.ends_with('…'));
-        assert!(e.len() <= EXCERPT_LEN + '…'.len_utf8());
-        assert_eq!(excerpt(b"  <html>502</html>\n"), "<html>502</html>");
-    }
-
-    #[test]
-    fn service_error_display_has_code_message_and_request_id() {
-        let e = Error::Service(Box::new(ServiceError {
-            status: 400,
+    fn service(status: u16) -> ServiceError {
+        ServiceError {
+            status,
             code: Some("CCE.01400001".into()),
             message: Some("Invalid duration".into()),
             request_id: Some("abc".into()),
             encoded_authorization_message: None,
             body_excerpt: None,
             attempts: 1,
-        }));
+        }
+    }
+
+    #[test]
+    fn service_error_display_has_code_message_and_request_id() {
+        let e = Error::Service(Box::new(service(400)));
         assert_eq!(
             e.to_string(),
             "service error 400 CCE.01400001: Invalid duration (request id abc)"
@@ -291,5 +356,57 @@ mod tests {
         assert_eq!(e.request_id(), Some("abc"));
         assert!(!e.is_retryable());
         assert_eq!(e.kind(), ErrorKind::Service);
+    }
+
+    #[test]
+    fn service_errors_are_std_errors_and_not_repeated_in_a_chain() {
+        let e = Error::Service(Box::new(service(503)));
+        let as_std: &dyn std::error::Error = &e;
+        assert!(
+            as_std.source().is_none(),
+            "transparent: no duplicate in `{{:#}}`"
+        );
+        let inner: &dyn std::error::Error = e.as_service().unwrap();
+        assert_eq!(inner.to_string(), e.to_string());
+    }
+
+    #[test]
+    fn timeouts_keep_their_cause_and_elapsed_time() {
+        let e = Error::Timeout {
+            endpoint: "http://127.0.0.1:1".into(),
+            elapsed: Duration::from_millis(1500),
+            attempts: 2,
+            source: Some("deadline".into()),
+        };
+        assert_eq!(
+            e.to_string(),
+            "request to http://127.0.0.1:1 timed out after 1500 ms (2 attempt(s))"
+        );
+        assert_eq!(
+            std::error::Error::source(&e).unwrap().to_string(),
+            "deadline"
+        );
+        assert_eq!(e.kind(), ErrorKind::Network);
+    }
+
+    #[test]
+    fn unknown_and_ambiguous_clusters_name_the_candidates() {
+        let e = Error::UnknownCluster {
+            query: "prdo".into(),
+            project_id: "p".into(),
+            nearest: vec!["prod".into()],
+        };
+        assert!(e.to_string().contains("did you mean prod?"), "{e}");
+        assert_eq!(e.kind(), ErrorKind::InvalidInput);
+        let e = Error::AmbiguousCluster {
+            query: "web".into(),
+            project_id: "p".into(),
+            candidates: vec![("web".into(), "id1".into()), ("web2".into(), "id2".into())],
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("web (id1)") && text.contains("web2 (id2)"),
+            "{text}"
+        );
     }
 }

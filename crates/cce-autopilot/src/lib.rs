@@ -22,15 +22,20 @@
 //! types live in [`cce_autopilot_model`] and are re-exported here. Nothing of progenitor or reqwest appears
 //! in this crate's public API.
 
+mod builder;
+mod cert;
+mod chain;
 mod client;
 mod credentials;
-mod credentials_chain;
 mod env;
 mod error;
 mod hooks;
 #[cfg(feature = "kube")]
 mod kube_config;
+mod mapping;
+mod pipeline;
 mod project;
+mod redact;
 pub mod region;
 mod retry;
 mod sign;
@@ -47,11 +52,13 @@ mod generated {
     include!(concat!(env!("OUT_DIR"), "/generated.rs"));
 }
 
+pub use builder::ClientBuilder;
 pub use cce_autopilot_model::{
-    Access, AccessEntry, CertDuration, ClusterCert as ClusterEndpoint, Context, ErrorBody,
-    InvalidDuration, Kubeconfig, NamedCluster, NamedContext, NamedUser, User,
+    Access, AccessEntry, CertDuration, ClusterCert as ClusterEndpoint, Context, DurationTooLong,
+    ErrorBody, InvalidDuration, Kubeconfig, NamedCluster, NamedContext, NamedUser, User,
 };
-pub use client::{Client, ClientBuilder, ClusterCert, ClusterCertRequest};
+pub use cert::{ClusterCert, ClusterCertRequest};
+pub use client::Client;
 pub use credentials::{BoxFuture, Credentials, ProvideCredentials};
 pub use env::Environment;
 pub use error::{Error, ErrorKind, Result, ServiceError};

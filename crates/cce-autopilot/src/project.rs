@@ -3,24 +3,20 @@
 
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use cce_autopilot_model::ErrorBody;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
 use serde::Deserialize;
 use url::Url;
 
+use crate::chain::Profile;
 use crate::credentials::{Credentials, ProvideCredentials};
-use crate::credentials_chain::Profile;
 use crate::env::Environment;
-use crate::error::{ServiceError, excerpt};
-use crate::hooks::AuthMode;
-use crate::sign::sign_request;
+use crate::hooks::Shared;
+use crate::mapping::{decode_error, endpoint_label, failure_error, request_id_of, service_error};
+use crate::pipeline::{AuthMode, CallAuth, Outcome};
 use crate::{Error, Result, region};
 
 const ENV_PROJECT_ID: &str = "HUAWEICLOUD_SDK_PROJECT_ID";
-/// The longest wait for the IAM answer.
-const IAM_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Project ids found by IAM, per access key, region and IAM endpoint, for the life of the process (as the
 /// official SDKs cache them per AK + region; the endpoint is part of the key so that two clouds never mix).
@@ -51,13 +47,14 @@ pub(crate) struct ProjectResolver {
     resolved: tokio::sync::OnceCell<String>,
 }
 
-/// What it takes to ask IAM for a region's project.
+/// What it takes to ask IAM for a region's project: the client's own pipeline (credentials, the clock the
+/// gateway taught it, retries) and where IAM is.
 #[derive(Debug)]
 struct IamLookup {
     region: String,
     iam: Url,
     credentials: Arc<dyn ProvideCredentials>,
-    http: reqwest::Client,
+    shared: Arc<Shared>,
 }
 
 impl ProjectResolver {
@@ -70,8 +67,7 @@ impl ProjectResolver {
         iam_endpoint: Option<String>,
         profile: Option<&Profile>,
         env: &Environment,
-        auth: &AuthMode,
-        http: reqwest::Client,
+        shared: Arc<Shared>,
     ) -> Result<Self> {
         let fixed = explicit
             .or_else(|| env.get(ENV_PROJECT_ID))
@@ -83,7 +79,7 @@ impl ProjectResolver {
                 resolved: tokio::sync::OnceCell::new(),
             });
         }
-        let credentials = match auth {
+        let credentials = match &shared.auth {
             AuthMode::Signature(provider) => provider.clone(),
             AuthMode::Token(_) => {
                 return Err(Error::config(format!(
@@ -115,7 +111,7 @@ impl ProjectResolver {
                 region,
                 iam,
                 credentials,
-                http,
+                shared,
             }),
             resolved: tokio::sync::OnceCell::new(),
         })
@@ -146,16 +142,10 @@ struct ProjectEntry {
     id: String,
 }
 
-fn now_unix() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
-        .unwrap_or(0)
-}
-
 impl IamLookup {
     async fn resolve(&self) -> Result<String> {
         let credentials = self.credentials.provide_credentials().await?;
+        crate::sign::check_credentials(&credentials)?;
         let key = (
             credentials.access_key().to_owned(),
             self.region.clone(),
@@ -164,16 +154,12 @@ impl IamLookup {
         if let Some(id) = cached(&key) {
             return Ok(id);
         }
-        let id = self.ask(&credentials).await?;
+        let id = self.ask(credentials).await?;
         remember(key, id.clone());
         Ok(id)
     }
 
-    fn endpoint_label(&self) -> String {
-        self.iam.origin().ascii_serialization()
-    }
-
-    async fn ask(&self, credentials: &Credentials) -> Result<String> {
+    async fn ask(&self, credentials: Credentials) -> Result<String> {
         let mut url = self.iam.clone();
         let path = format!("{}/v3/projects", url.path().trim_end_matches('/'));
         url.set_path(&path);
@@ -184,102 +170,58 @@ impl IamLookup {
         request
             .headers_mut()
             .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-        request.headers_mut().insert(
-            reqwest::header::USER_AGENT,
-            HeaderValue::from_static(crate::hooks::DEFAULT_USER_AGENT),
-        );
-        *request.timeout_mut() = Some(IAM_TIMEOUT);
+        let access_key = credentials.access_key().to_owned();
         // Signed like any call, but without X-Project-Id: the project is what we are asking for.
-        sign_request(&mut request, credentials, now_unix())?;
-
-        let started = Instant::now();
-        let response = self
-            .http
-            .execute(request)
-            .await
-            .map_err(|e| self.transport(e, started))?;
-        let status = response.status().as_u16();
-        let header = |name: &str| {
-            response
-                .headers()
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::to_owned)
+        let auth = CallAuth::Signed {
+            credentials,
+            project_id: None,
         };
-        let request_id = header("x-request-id");
-        let trace_id = header("x-iam-trace-id");
-        let body = response
-            .bytes()
+        let mut outcome = Outcome::default();
+        let response = self
+            .shared
+            .transport
+            .send(request, &auth, "keystone_list_projects", &mut outcome)
             .await
-            .map_err(|e| self.transport(e, started))?;
-
+            .map_err(|failure| failure_error(failure, &outcome, &self.iam))?;
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        // `send` read the body in full already.
+        let body = response.bytes().await.unwrap_or_default();
         if !(200..300).contains(&status) {
-            let parsed = ErrorBody::from_slice(&body).unwrap_or_default();
-            let body_excerpt = parsed.is_empty().then(|| excerpt(&body));
             tracing::warn!(
                 status,
-                iam = %self.endpoint_label(),
+                iam = %endpoint_label(&self.iam),
                 region = %self.region,
                 "IAM refused the project lookup"
             );
-            return Err(Error::Service(Box::new(ServiceError {
-                status,
-                code: parsed.code,
-                message: parsed.message,
-                request_id: request_id.or(trace_id).or(parsed.request_id),
-                encoded_authorization_message: parsed.encoded_authorization_message,
-                body_excerpt,
-                attempts: 1,
-            })));
+            return Err(service_error(status, &headers, &body, outcome.attempts));
         }
-
-        let list: ProjectList = serde_json::from_slice(&body).map_err(|e| Error::Decode {
-            status,
-            request_id: request_id.clone().or_else(|| trace_id.clone()),
-            reason: format!(
-                "the IAM answer at {} is not a project list ({e})",
-                self.endpoint_label()
-            ),
-            excerpt: excerpt(&body),
+        let request_id = request_id_of(&headers);
+        let list: ProjectList = serde_json::from_slice(&body).map_err(|e| {
+            decode_error(
+                status,
+                request_id.clone(),
+                &format!("a project list (IAM at {})", endpoint_label(&self.iam)),
+                &e,
+            )
         })?;
-        let trace = match (&trace_id, &request_id) {
-            (Some(id), _) => format!(" (X-IAM-Trace-Id {id})"),
-            (None, Some(id)) => format!(" (request id {id})"),
-            (None, None) => String::new(),
-        };
+        let trace = request_id.map_or_else(String::new, |id| format!(" (request id {id})"));
         let mut ids: Vec<String> = list.projects.into_iter().map(|p| p.id).collect();
         match ids.len() {
             1 => Ok(ids.remove(0)),
             0 => Err(Error::config(format!(
-                "IAM at {} has no project named {:?} for access key {}{trace}: check the region, or pass a \
-                 project id (.project_id(..) or {ENV_PROJECT_ID})",
-                self.endpoint_label(),
+                "IAM at {} has no project named {:?} for access key {access_key}{trace}: check the region, or \
+                 pass a project id (.project_id(..) or {ENV_PROJECT_ID})",
+                endpoint_label(&self.iam),
                 self.region,
-                credentials.access_key()
             ))),
             n => Err(Error::config(format!(
                 "IAM at {} has {n} projects named {:?} ({}){trace}: pass the one to use with .project_id(..) \
                  or {ENV_PROJECT_ID}",
-                self.endpoint_label(),
+                endpoint_label(&self.iam),
                 self.region,
                 ids.join(", ")
             ))),
-        }
-    }
-
-    fn transport(&self, error: reqwest::Error, started: Instant) -> Error {
-        if error.is_timeout() {
-            Error::Timeout {
-                endpoint: self.endpoint_label(),
-                elapsed_ms: started.elapsed().as_millis(),
-                attempts: 1,
-            }
-        } else {
-            Error::Transport {
-                endpoint: self.endpoint_label(),
-                message: format!("cannot look up the project id of {} from IAM", self.region),
-                source: Some(Box::new(error)),
-            }
         }
     }
 }
@@ -288,42 +230,47 @@ impl IamLookup {
 mod tests {
     use super::*;
     use crate::credentials::Credentials;
+    use crate::pipeline::Transport;
 
-    fn signature() -> AuthMode {
-        AuthMode::Signature(Arc::new(Credentials::new("AK", "SK")))
+    fn shared(auth: AuthMode) -> Arc<Shared> {
+        Arc::new(Shared {
+            auth,
+            transport: Transport {
+                http: reqwest::Client::new(),
+                retry: crate::RetryConfig::disabled(),
+                retry_statuses: true,
+                attempt_timeout: None,
+                user_agent: HeaderValue::from_static("test"),
+                clock_offset: Arc::default(),
+            },
+        })
+    }
+
+    fn signature() -> Arc<Shared> {
+        shared(AuthMode::Signature(Arc::new(Credentials::new("AK", "SK"))))
     }
 
     #[tokio::test]
     async fn explicit_then_env() {
         let env = Environment::empty().var(ENV_PROJECT_ID, "from-env");
-        let http = reqwest::Client::new();
-        let resolver = ProjectResolver::new(
-            Some("explicit".into()),
-            None,
-            None,
-            None,
-            &env,
-            &signature(),
-            http.clone(),
-        )
-        .unwrap();
-        assert_eq!(resolver.project_id().await.unwrap(), "explicit");
         let resolver =
-            ProjectResolver::new(None, None, None, None, &env, &signature(), http).unwrap();
+            ProjectResolver::new(Some("explicit".into()), None, None, None, &env, signature())
+                .unwrap();
+        assert_eq!(resolver.project_id().await.unwrap(), "explicit");
+        let resolver = ProjectResolver::new(None, None, None, None, &env, signature()).unwrap();
         assert_eq!(resolver.project_id().await.unwrap(), "from-env");
     }
 
     #[test]
     fn token_auth_without_project_is_a_config_error() {
-        let auth = AuthMode::Token(secrecy::SecretString::from("tok"));
+        let auth = shared(AuthMode::Token(secrecy::SecretString::from("tok")));
         let err = ProjectResolver::new(
             None,
             Some("cn-north-4".into()),
             None,
             None,
             &Environment::empty(),
-            &auth,
-            reqwest::Client::new(),
+            auth,
         )
         .unwrap_err();
         assert!(matches!(err, Error::Config { .. }));
@@ -332,16 +279,8 @@ mod tests {
 
     #[test]
     fn no_region_and_no_project_is_a_config_error() {
-        let err = ProjectResolver::new(
-            None,
-            None,
-            None,
-            None,
-            &Environment::empty(),
-            &signature(),
-            reqwest::Client::new(),
-        )
-        .unwrap_err();
+        let err = ProjectResolver::new(None, None, None, None, &Environment::empty(), signature())
+            .unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("project id") && text.contains("region"),

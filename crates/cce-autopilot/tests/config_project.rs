@@ -192,10 +192,10 @@ async fn an_iam_error_status_is_a_service_error_with_its_body() {
         .unwrap();
     let err = fetch(&client).await.unwrap_err();
     let service = err.as_service().unwrap_or_else(|| panic!("{err:?}"));
-    assert_eq!(service.status, 403);
-    assert_eq!(service.code.as_deref(), Some("IAM.0002"));
-    assert_eq!(service.message.as_deref(), Some("Forbidden"));
-    assert_eq!(service.request_id.as_deref(), Some("trace-403"));
+    assert_eq!(service.status(), 403);
+    assert_eq!(service.code(), Some("IAM.0002"));
+    assert_eq!(service.message(), Some("Forbidden"));
+    assert_eq!(service.request_id(), Some("trace-403"));
 }
 
 #[tokio::test]

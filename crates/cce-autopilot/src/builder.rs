@@ -1,0 +1,297 @@
+//! [`ClientBuilder`]: what a [`Client`] is configured from, the official SDKs' sources for what is not set.
+
+use std::sync::Arc;
+use std::sync::atomic::AtomicI64;
+use std::time::Duration;
+
+use reqwest::header::HeaderValue;
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::client::Client;
+use crate::credentials::{Credentials, ProvideCredentials};
+use crate::env::Environment;
+use crate::generated::Client as Generated;
+use crate::hooks::{Inner, Shared};
+use crate::pipeline::{AuthMode, DEFAULT_USER_AGENT, Transport};
+use crate::project::ProjectResolver;
+use crate::retry::RetryConfig;
+use crate::{Error, Result, chain, region};
+
+/// Configures a [`Client`]. Unset values come from the [`Environment`] as the official SDKs read them.
+#[derive(Debug, Default)]
+#[must_use]
+pub struct ClientBuilder {
+    endpoint: Option<String>,
+    region: Option<String>,
+    project_id: Option<String>,
+    credentials: Option<Arc<dyn ProvideCredentials>>,
+    token: Option<SecretString>,
+    environment: Environment,
+    metadata_endpoint: Option<String>,
+    iam_endpoint: Option<String>,
+    retry: Option<RetryConfig>,
+    connect_timeout: Option<Duration>,
+    timeout: Option<Duration>,
+    proxy: Option<String>,
+    no_proxy: Option<String>,
+    root_certificates: Vec<Vec<u8>>,
+    danger_accept_invalid_certs: bool,
+    user_agent: Option<String>,
+}
+
+impl ClientBuilder {
+    /// The service's base URL, e.g. `https://cce.cn-north-4.myhuaweicloud.com` or a local emulator's
+    /// `http://127.0.0.1:PORT`. Wins over the region's endpoint.
+    pub fn endpoint(mut self, url: impl Into<String>) -> Self {
+        self.endpoint = Some(url.into());
+        self
+    }
+
+    /// The region id, e.g. `cn-north-4`: selects the endpoint and the project.
+    pub fn region(mut self, region: impl Into<String>) -> Self {
+        self.region = Some(region.into());
+        self
+    }
+
+    /// The project id; without it the client asks IAM for the region's project.
+    pub fn project_id(mut self, project_id: impl Into<String>) -> Self {
+        self.project_id = Some(project_id.into());
+        self
+    }
+
+    /// Fixed AK/SK credentials (first in the chain).
+    pub fn credentials(mut self, credentials: Credentials) -> Self {
+        self.credentials = Some(Arc::new(credentials));
+        self
+    }
+
+    /// A custom credentials source.
+    pub fn credentials_provider(mut self, provider: impl ProvideCredentials + 'static) -> Self {
+        self.credentials = Some(Arc::new(provider));
+        self
+    }
+
+    /// Authenticate with an IAM token in `X-Auth-Token` instead of signing.
+    pub fn token(mut self, token: impl Into<String>) -> Self {
+        self.token = Some(SecretString::from(token.into()));
+        self
+    }
+
+    /// Where environment variables and the home directory come from (default: this process).
+    pub fn environment(mut self, environment: Environment) -> Self {
+        self.environment = environment;
+        self
+    }
+
+    /// Enables the ECS metadata credential source (last in the chain), at `base_url`
+    /// (on a cloud server `http://169.254.169.254`).
+    pub fn metadata_credentials(mut self, base_url: impl Into<String>) -> Self {
+        self.metadata_endpoint = Some(base_url.into());
+        self
+    }
+
+    /// The IAM endpoint used to look up the project id (default: per region, see [`crate::region`]).
+    pub fn iam_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.iam_endpoint = Some(url.into());
+        self
+    }
+
+    /// The retry policy ([`RetryConfig::disabled`] for none).
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = Some(retry);
+        self
+    }
+
+    /// The longest wait to connect (default 10 s).
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = Some(timeout);
+        self
+    }
+
+    /// The longest wait for one attempt (default 30 s); the whole call is bounded by the retry policy.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// An HTTP(S) proxy for every request (default: `HTTPS_PROXY`/`HTTP_PROXY` of the environment).
+    pub fn proxy(mut self, url: impl Into<String>) -> Self {
+        self.proxy = Some(url.into());
+        self
+    }
+
+    /// Hosts that bypass the proxy, comma-separated as in `NO_PROXY` (default: the environment's).
+    pub fn no_proxy(mut self, hosts: impl Into<String>) -> Self {
+        self.no_proxy = Some(hosts.into());
+        self
+    }
+
+    /// Trusts an extra CA (PEM) besides the system's roots, e.g. a corporate proxy's.
+    pub fn add_root_certificate_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.root_certificates.push(pem.into());
+        self
+    }
+
+    /// Turns off TLS certificate verification. Only for self-signed test endpoints: anyone on the path can
+    /// then read and alter the traffic, credentials included.
+    pub fn danger_accept_invalid_certs_for_testing_only(mut self, accept: bool) -> Self {
+        self.danger_accept_invalid_certs = accept;
+        self
+    }
+
+    /// The `User-Agent` header (default `cce-autopilot-rust/<version>`).
+    pub fn user_agent(mut self, user_agent: impl Into<String>) -> Self {
+        self.user_agent = Some(user_agent.into());
+        self
+    }
+
+    /// Checks the configuration and builds the client. Credentials and the project id are resolved on the
+    /// first call, so building never touches the network.
+    pub fn build(self) -> Result<Client> {
+        let env = &self.environment;
+        let region = self
+            .region
+            .clone()
+            .or_else(|| env.get("HUAWEICLOUD_SDK_REGION"));
+        let endpoint = match (&self.endpoint, &region) {
+            (Some(url), _) => parse_url("endpoint", url)?,
+            (None, Some(region)) => region::cce_endpoint(region, env)?,
+            (None, None) => {
+                return Err(Error::config(
+                    "no endpoint: set a region (e.g. cn-north-4, or HUAWEICLOUD_SDK_REGION) or an endpoint URL",
+                ));
+            }
+        };
+
+        let http = self.http_client()?;
+        // The profile file is read only when something may come from it: credentials, the project id, or
+        // the IAM endpoint used to look the project id up.
+        let explicit_auth = self.token.is_some() || self.credentials.is_some();
+        let explicit_project =
+            self.project_id.is_some() || env.get("HUAWEICLOUD_SDK_PROJECT_ID").is_some();
+        let profile = if explicit_auth && explicit_project {
+            None
+        } else {
+            chain::Profile::load(env)?
+        };
+        let auth = match (&self.token, &self.credentials) {
+            (Some(token), _) => {
+                crate::sign::check_token(token.expose_secret())?;
+                AuthMode::Token(token.clone())
+            }
+            (None, Some(provider)) => AuthMode::Signature(provider.clone()),
+            (None, None) => {
+                let metadata = self
+                    .metadata_endpoint
+                    .as_deref()
+                    .map(|url| parse_url("metadata endpoint", url))
+                    .transpose()?;
+                AuthMode::Signature(chain::default_chain(env, profile.as_ref(), metadata)?)
+            }
+        };
+        let user_agent = self
+            .user_agent
+            .clone()
+            .unwrap_or_else(|| DEFAULT_USER_AGENT.to_owned());
+        let shared = Arc::new(Shared {
+            auth,
+            transport: Transport {
+                http: http.clone(),
+                retry: self.retry.clone().unwrap_or_default(),
+                retry_statuses: true,
+                attempt_timeout: Some(self.timeout.unwrap_or(Duration::from_secs(30))),
+                user_agent: HeaderValue::from_str(&user_agent).map_err(|_| {
+                    Error::invalid(
+                        "user agent",
+                        "contains characters HTTP headers cannot carry",
+                    )
+                })?,
+                clock_offset: Arc::new(AtomicI64::new(0)),
+            },
+        });
+        let project = ProjectResolver::new(
+            self.project_id.clone(),
+            region.clone(),
+            self.iam_endpoint.clone(),
+            profile.as_ref(),
+            env,
+            shared.clone(),
+        )?;
+        let base = endpoint.as_str().trim_end_matches('/').to_owned();
+        Ok(Client {
+            generated: Generated::new_with_client(&base, http, Inner(shared.clone())),
+            shared,
+            project: Arc::new(project),
+            endpoint,
+        })
+    }
+
+    fn http_client(&self) -> Result<reqwest::Client> {
+        let env = &self.environment;
+        // Proxies come from our Environment, not from reqwest's own reading of the process environment,
+        // so that an injected environment is the whole truth.
+        let mut builder = reqwest::Client::builder()
+            .no_proxy()
+            .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
+            .danger_accept_invalid_certs(self.danger_accept_invalid_certs);
+        let no_proxy = self
+            .no_proxy
+            .clone()
+            .or_else(|| env.get("NO_PROXY"))
+            .or_else(|| env.get("no_proxy"));
+        let proxies = [
+            (
+                self.proxy
+                    .clone()
+                    .or_else(|| env.get("HTTPS_PROXY"))
+                    .or_else(|| env.get("https_proxy")),
+                true,
+            ),
+            (
+                self.proxy
+                    .clone()
+                    .or_else(|| env.get("HTTP_PROXY"))
+                    .or_else(|| env.get("http_proxy")),
+                false,
+            ),
+        ];
+        for (url, https) in proxies {
+            let Some(url) = url else { continue };
+            let proxy = if https {
+                reqwest::Proxy::https(&url)
+            } else {
+                reqwest::Proxy::http(&url)
+            };
+            let proxy =
+                proxy.map_err(|e| Error::config_caused(format!("invalid proxy URL {url:?}"), e))?;
+            builder = builder
+                .proxy(proxy.no_proxy(no_proxy.as_deref().and_then(reqwest::NoProxy::from_string)));
+        }
+        for pem in &self.root_certificates {
+            let certs = reqwest::Certificate::from_pem_bundle(pem)
+                .map_err(|e| Error::config_caused("the custom CA bundle is not valid PEM", e))?;
+            if certs.is_empty() {
+                return Err(Error::config(
+                    "the custom CA bundle holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
+                ));
+            }
+            for cert in certs {
+                builder = builder.add_root_certificate(cert);
+            }
+        }
+        builder
+            .build()
+            .map_err(|e| Error::config_caused("cannot set up the HTTP client", e))
+    }
+}
+
+pub(crate) fn parse_url(what: &str, text: &str) -> Result<url::Url> {
+    let url = url::Url::parse(text)
+        .map_err(|e| Error::config(format!("invalid {what} URL {text:?}: {e}")))?;
+    if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+        return Err(Error::config(format!(
+            "invalid {what} URL {text:?}: expected http(s)://host[:port]"
+        )));
+    }
+    Ok(url)
+}

@@ -1,0 +1,404 @@
+//! The one path every HTTP call of the client takes — the generated operations, the IAM project lookup
+//! and the ECS metadata service alike: authentication on every attempt (the AK/SK signature on the clock
+//! the gateway taught us, or the token), attempts and waits inside one time budget, bodies read in full so
+//! that a cut-short answer is retried, clock-skew recovery, one trace line per attempt.
+//!
+//! It fails closed: a request whose body cannot be replayed, or that cannot be signed, is refused before
+//! anything is sent ([`Failure::Refused`]).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use reqwest::header::{HeaderName, HeaderValue};
+use secrecy::{ExposeSecret as _, SecretString};
+
+use crate::credentials::{Credentials, ProvideCredentials};
+use crate::retry::{RetryConfig, is_retryable_status, parse_retry_after};
+use crate::sign::sign_request;
+
+/// `User-Agent` of every request the client sends, unless the user sets another.
+pub(crate) const DEFAULT_USER_AGENT: &str =
+    concat!("cce-autopilot-rust/", env!("CARGO_PKG_VERSION"));
+
+/// A skew below this is not worth a re-signed attempt: the gateway tolerates 15 minutes.
+const SKEW_THRESHOLD_SECS: i64 = 5 * 60;
+
+/// How a client authenticates its calls.
+#[derive(Clone, Debug)]
+pub(crate) enum AuthMode {
+    /// AK/SK signature with credentials from a provider.
+    Signature(Arc<dyn ProvideCredentials>),
+    /// An IAM token in `X-Auth-Token`.
+    Token(SecretString),
+}
+
+/// The authentication of one call, resolved once before its first attempt.
+#[derive(Clone, Debug)]
+pub(crate) enum CallAuth {
+    /// Signed with these credentials, with `X-Project-Id` when a project is given.
+    Signed {
+        credentials: Credentials,
+        project_id: Option<String>,
+    },
+    /// `X-Auth-Token`, with `X-Project-Id`.
+    Token {
+        token: SecretString,
+        project_id: Option<String>,
+    },
+    /// Nothing added: the ECS metadata service, which is link-local and checks its own session token.
+    Anonymous,
+}
+
+/// What the attempts of one call saw, for the errors made from it.
+#[derive(Clone, Debug, Default)]
+pub(crate) struct Outcome {
+    pub(crate) attempts: u32,
+    pub(crate) status: Option<u16>,
+    pub(crate) request_id: Option<String>,
+    pub(crate) timed_out: bool,
+    pub(crate) elapsed: Duration,
+    /// Why the call was refused before anything was sent.
+    pub(crate) refused: Option<String>,
+}
+
+/// Why a call has no answer.
+#[derive(Debug)]
+pub(crate) enum Failure {
+    /// Nothing was sent: the request could not be authenticated.
+    Refused(String),
+    /// The last attempt failed on the network (or timed out).
+    Transport(reqwest::Error),
+}
+
+/// An HTTP client with the policy its calls run under.
+#[derive(Debug)]
+pub(crate) struct Transport {
+    pub(crate) http: reqwest::Client,
+    pub(crate) retry: RetryConfig,
+    /// Whether throttling and gateway statuses (429, 502, 503, 504) are retried, not only connection
+    /// failures. The metadata service answers 503 to mean "no token service here".
+    pub(crate) retry_statuses: bool,
+    /// The longest wait for one attempt.
+    pub(crate) attempt_timeout: Option<Duration>,
+    pub(crate) user_agent: HeaderValue,
+    /// Server clock minus local clock, learnt from a "signature expired" answer.
+    pub(crate) clock_offset: Arc<AtomicI64>,
+}
+
+impl Transport {
+    /// Now, corrected by the clock offset learnt from the gateway.
+    pub(crate) fn now_unix(&self) -> i64 {
+        let local = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+            .unwrap_or(0);
+        local.saturating_add(self.clock_offset.load(Ordering::Relaxed))
+    }
+
+    /// Today's date in UTC on the corrected clock.
+    pub(crate) fn today_utc(&self) -> time::Date {
+        time::OffsetDateTime::from_unix_timestamp(self.now_unix())
+            .map_or_else(|_| time::OffsetDateTime::now_utc().date(), |t| t.date())
+    }
+
+    /// Sends `request` under `auth`, retrying as the policy allows, and returns the last answer with its
+    /// body read in full. `outcome` records what the attempts saw.
+    pub(crate) async fn send(
+        &self,
+        request: reqwest::Request,
+        auth: &CallAuth,
+        operation: &'static str,
+        outcome: &mut Outcome,
+    ) -> Result<reqwest::Response, Failure> {
+        let started = Instant::now();
+        let deadline = started + self.retry.max_elapsed;
+        let mut skew_corrected = false;
+        let mut attempt: u32 = 0;
+        let mut retries: u32 = 0;
+        loop {
+            attempt += 1;
+            // Every attempt is signed anew (a fresh X-Sdk-Date), so the body must be replayable.
+            let Some(mut this_try) = request.try_clone() else {
+                return Err(self.refuse(
+                    outcome,
+                    "the request body cannot be replayed, so it cannot be signed for each attempt",
+                ));
+            };
+            if let Err(reason) = self.authenticate(&mut this_try, auth) {
+                return Err(self.refuse(outcome, &reason));
+            }
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let per_try = self.attempt_timeout.map_or(remaining, |t| t.min(remaining));
+            *this_try.timeout_mut() = Some(per_try.max(Duration::from_millis(1)));
+
+            let attempt_started = Instant::now();
+            let result = match self.http.execute(this_try).await {
+                Ok(response) => buffered(response).await,
+                Err(e) => Err(e),
+            };
+            let status = result.as_ref().ok().map(|r| r.status().as_u16());
+            let request_id = result.as_ref().ok().and_then(request_id);
+            tracing::debug!(
+                operation,
+                method = %request.method(),
+                path = request.url().path(),
+                attempt,
+                status,
+                request_id = request_id.as_deref(),
+                elapsed_ms = millis(attempt_started.elapsed()),
+                error = result.as_ref().err().map(|e| e.to_string()),
+                "attempt finished"
+            );
+            outcome.attempts = attempt;
+            outcome.status = status;
+            outcome.request_id = request_id;
+            outcome.timed_out = matches!(&result, Err(e) if e.is_timeout());
+            outcome.elapsed = started.elapsed();
+
+            // Clock skew: the gateway refuses an X-Sdk-Date more than 15 minutes off its clock. Learn the
+            // offset from its Date header, keep it for later calls, and re-sign once.
+            if let Ok(response) = &result
+                && matches!(auth, CallAuth::Signed { .. })
+                && !skew_corrected
+                && response.status() == reqwest::StatusCode::UNAUTHORIZED
+                && let Some(offset) = self.skew_from(response)
+            {
+                tracing::warn!(
+                    offset_seconds = offset,
+                    "local clock is off; re-signing with the gateway's time"
+                );
+                self.clock_offset.fetch_add(offset, Ordering::Relaxed);
+                skew_corrected = true;
+                attempt -= 1; // the corrected attempt does not count against the retry budget
+                continue;
+            }
+
+            let retry_after = match &result {
+                Ok(response)
+                    if self.retry_statuses && is_retryable_status(response.status().as_u16()) =>
+                {
+                    Some(
+                        response
+                            .headers()
+                            .get(reqwest::header::RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| parse_retry_after(v, SystemTime::now())),
+                    )
+                }
+                Err(e) if is_retryable_transport(e) => Some(None),
+                _ => None,
+            };
+            let give_up = retry_after.is_none() || attempt >= self.retry.max_attempts;
+            let wait = retry_after
+                .filter(|_| !give_up)
+                .map(|after| self.retry.delay(retries + 1, after));
+            let Some(wait) = wait.filter(|w| Instant::now() + *w < deadline) else {
+                return result.map_err(Failure::Transport);
+            };
+            retries += 1;
+            tracing::debug!(attempt, wait_ms = millis(wait), "retrying");
+            drop(result);
+            tokio::time::sleep(wait).await;
+        }
+    }
+
+    fn refuse(&self, outcome: &mut Outcome, reason: &str) -> Failure {
+        tracing::warn!(
+            reason,
+            "request refused before sending: it cannot be authenticated"
+        );
+        outcome.refused = Some(reason.to_owned());
+        Failure::Refused(reason.to_owned())
+    }
+
+    /// Applies `auth` to one attempt. An error means the attempt must not be sent.
+    fn authenticate(&self, request: &mut reqwest::Request, auth: &CallAuth) -> Result<(), String> {
+        let headers = request.headers_mut();
+        headers.insert(reqwest::header::USER_AGENT, self.user_agent.clone());
+        let project_id = match auth {
+            CallAuth::Signed { project_id, .. } | CallAuth::Token { project_id, .. } => {
+                project_id.as_deref()
+            }
+            CallAuth::Anonymous => None,
+        };
+        match project_id {
+            Some(project) => {
+                let value = HeaderValue::from_str(project).map_err(|_| {
+                    format!("the project id {project:?} is not a valid header value")
+                })?;
+                headers.insert(HeaderName::from_static("x-project-id"), value);
+            }
+            None => {
+                headers.remove("x-project-id");
+            }
+        }
+        match auth {
+            CallAuth::Signed { credentials, .. } => {
+                sign_request(request, credentials, self.now_unix()).map_err(|e| e.to_string())
+            }
+            CallAuth::Token { token, .. } => {
+                let mut value = HeaderValue::from_str(token.expose_secret()).map_err(|_| {
+                    "the X-Auth-Token value contains characters HTTP headers cannot carry"
+                        .to_owned()
+                })?;
+                value.set_sensitive(true);
+                request
+                    .headers_mut()
+                    .insert(HeaderName::from_static("x-auth-token"), value);
+                Ok(())
+            }
+            CallAuth::Anonymous => Ok(()),
+        }
+    }
+
+    /// The offset to add to our clock, if the response shows it is off by more than the threshold.
+    fn skew_from(&self, response: &reqwest::Response) -> Option<i64> {
+        let date = response
+            .headers()
+            .get(reqwest::header::DATE)?
+            .to_str()
+            .ok()?;
+        let server = httpdate::parse_http_date(date).ok()?;
+        let server = i64::try_from(server.duration_since(UNIX_EPOCH).ok()?.as_secs()).ok()?;
+        let offset = server - self.now_unix();
+        (offset.abs() > SKEW_THRESHOLD_SECS).then_some(offset)
+    }
+}
+
+fn millis(d: Duration) -> u64 {
+    u64::try_from(d.as_millis()).unwrap_or(u64::MAX)
+}
+
+/// The `X-Request-Id` of an answer.
+pub(crate) fn request_id(response: &reqwest::Response) -> Option<String> {
+    response
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned)
+}
+
+/// The response with its body read in full, so that a body cut short (a dropped connection, a truncated
+/// answer) is a failure of this attempt, retried like any connection failure, rather than a decoding error
+/// after the retry loop. Bodies here are a few kilobytes.
+async fn buffered(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+    let status = response.status();
+    let version = response.version();
+    let headers = response.headers().clone();
+    let body = response.bytes().await?;
+    let mut rebuilt = http::Response::new(body);
+    *rebuilt.status_mut() = status;
+    *rebuilt.version_mut() = version;
+    *rebuilt.headers_mut() = headers;
+    Ok(reqwest::Response::from(rebuilt))
+}
+
+/// Connection-level failures worth another attempt (not time-outs of a request that may have been processed).
+fn is_retryable_transport(error: &reqwest::Error) -> bool {
+    // reqwest reports a body cut short while `buffered` collects it as a decode error: this client never
+    // lets reqwest decode anything else (no compression, no `.json()`).
+    error.is_connect()
+        || (error.is_request() && !error.is_timeout())
+        || error.is_body()
+        || error.is_decode()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::AtomicUsize;
+
+    /// A listener on loopback that counts the connections it accepts.
+    async fn recorder() -> (url::Url, Arc<AtomicUsize>) {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = url::Url::parse(&format!("http://{}/x", listener.local_addr().unwrap())).unwrap();
+        let seen = Arc::new(AtomicUsize::new(0));
+        let counter = seen.clone();
+        tokio::spawn(async move {
+            while let Ok((_socket, _)) = listener.accept().await {
+                counter.fetch_add(1, Ordering::SeqCst);
+            }
+        });
+        (url, seen)
+    }
+
+    fn transport() -> Transport {
+        Transport {
+            http: reqwest::Client::builder()
+                .tls_certs_only(std::iter::empty())
+                .build()
+                .unwrap(),
+            retry: RetryConfig::default().with_max_attempts(3),
+            retry_statuses: true,
+            attempt_timeout: Some(Duration::from_secs(2)),
+            user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT),
+            clock_offset: Arc::default(),
+        }
+    }
+
+    fn signed(access_key: &str) -> CallAuth {
+        CallAuth::Signed {
+            credentials: Credentials::new(access_key, "SK"),
+            project_id: Some("p".into()),
+        }
+    }
+
+    async fn settle() {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    #[tokio::test]
+    async fn a_body_that_cannot_be_replayed_is_refused_and_nothing_is_sent() {
+        let (url, seen) = recorder().await;
+        let mut request = reqwest::Request::new(reqwest::Method::POST, url);
+        let stream = futures_util::stream::once(async {
+            Ok::<_, std::io::Error>(bytes::Bytes::from_static(b"{}"))
+        });
+        *request.body_mut() = Some(reqwest::Body::wrap_stream(stream));
+        let mut outcome = Outcome::default();
+        let result = transport()
+            .send(request, &signed("AK"), "test", &mut outcome)
+            .await;
+        assert!(
+            matches!(result, Err(Failure::Refused(ref r)) if r.contains("replayed")),
+            "{result:?}"
+        );
+        settle().await;
+        assert_eq!(seen.load(Ordering::SeqCst), 0, "nothing reached the server");
+        assert!(outcome.refused.is_some());
+    }
+
+    #[tokio::test]
+    async fn a_signing_failure_is_refused_and_nothing_is_sent() {
+        let (url, seen) = recorder().await;
+        let request = reqwest::Request::new(reqwest::Method::GET, url);
+        let mut outcome = Outcome::default();
+        // An access key the Authorization header cannot carry: signing fails.
+        let result = transport()
+            .send(request, &signed("A\nK"), "test", &mut outcome)
+            .await;
+        assert!(matches!(result, Err(Failure::Refused(_))), "{result:?}");
+        settle().await;
+        assert_eq!(seen.load(Ordering::SeqCst), 0, "nothing reached the server");
+    }
+
+    #[tokio::test]
+    async fn a_project_id_that_is_not_a_header_value_is_refused() {
+        let (url, seen) = recorder().await;
+        let request = reqwest::Request::new(reqwest::Method::GET, url);
+        let auth = CallAuth::Signed {
+            credentials: Credentials::new("AK", "SK"),
+            project_id: Some("p\r\nx-injected: 1".into()),
+        };
+        let result = transport()
+            .send(request, &auth, "test", &mut Outcome::default())
+            .await;
+        assert!(
+            matches!(result, Err(Failure::Refused(ref r)) if r.contains("project id")),
+            "{result:?}"
+        );
+        settle().await;
+        assert_eq!(seen.load(Ordering::SeqCst), 0);
+    }
+}
