@@ -1,5 +1,6 @@
-//! `cargo xtask codegen [--check]`: writes (or checks) every generated file: the client from the API
-//! contract, and the man page from the command's definition.
+//! `cargo xtask codegen [--check]`: writes (or checks) every generated file: the client crate's copy of
+//! the API contract (its `build.rs` reads it, so the published crate builds on its own), the reviewable
+//! copy of the client generated from it, and the man page from the command's definition.
 //!
 //! The client is generated at build time (`crates/cce-autopilot/build.rs`); the copy written here exists so
 //! that reviewers see what the contract turns into, and so that a spec change shows up in the diff.
@@ -9,6 +10,8 @@ use std::process::ExitCode;
 
 /// The reviewable copy of the generated client. Not compiled.
 const CLIENT_COPY: &str = "crates/cce-autopilot/generated/client.rs";
+/// The client crate's own copy of the contract, which its `build.rs` reads (so the packaged crate builds).
+const CLIENT_SPEC: &str = "crates/cce-autopilot/openapi/cce-autopilot.yaml";
 /// The man page of the command, generated from its clap definition.
 const MAN_PAGE: &str = "docs/man/cce-autopilot.1";
 
@@ -19,7 +22,7 @@ fn workspace_root() -> PathBuf {
         .unwrap_or_else(|| PathBuf::from("."))
 }
 
-/// Every generated file with the contents it must have.
+/// Every generated (or copied) file with the contents it must have.
 fn expected(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let spec_path = root.join(cce_autopilot_codegen::SPEC_PATH);
     let spec = std::fs::read_to_string(&spec_path)
@@ -29,6 +32,7 @@ fn expected(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
         .map_err(|e| format!("cannot render the man page: {e}"))?;
     let man = String::from_utf8(man).map_err(|e| format!("the man page is not UTF-8: {e}"))?;
     Ok(vec![
+        (root.join(CLIENT_SPEC), spec),
         (root.join(CLIENT_COPY), client),
         (root.join(MAN_PAGE), man),
     ])

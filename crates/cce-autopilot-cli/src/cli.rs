@@ -43,9 +43,14 @@ pub struct GlobalArgs {
     /// IAM URL for the project lookup (default: the region's).
     #[arg(long, global = true, value_name = "URL", hide = true)]
     pub iam_endpoint: Option<String>,
-    /// Time budget of one API call, e.g. 30s, 2m.
-    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_duration, default_value = "60s")]
-    pub timeout: Duration,
+    /// Time budget of one API call, retries included, e.g. 30s, 2m [default: 60s; 15s for `credential`,
+    /// which kubectl waits for].
+    #[arg(long, global = true, value_name = "DURATION", value_parser = parse_timeout)]
+    pub timeout: Option<Duration>,
+    /// Authenticate with the IAM token in this file (X-Auth-Token) instead of AK/SK; CCE_AUTOPILOT_TOKEN
+    /// may hold the token itself. Never on the command line: every user of the machine can read that.
+    #[arg(long, global = true, value_name = "FILE")]
+    pub token_file: Option<PathBuf>,
     /// Log what happens to stderr (-v: info, -vv: debug, -vvv: trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,
@@ -58,9 +63,11 @@ pub enum Command {
     #[command(subcommand)]
     Kubeconfig(KubeconfigCommand),
     /// Run the local emulator of the service.
+    #[cfg(feature = "emulator")]
     #[command(subcommand)]
     Emulator(EmulatorCommand),
     /// Start the embedded emulator, fetch a kubeconfig with the real client, and use it over mTLS.
+    #[cfg(feature = "emulator")]
     Demo(DemoArgs),
     /// kubectl exec credential plugin: print a client certificate of a cluster, cached on disk.
     #[command(long_about = crate::commands::credential::LONG_ABOUT)]
@@ -216,6 +223,13 @@ pub struct ServeArgs {
     /// Keep the cluster CAs here so they survive restarts.
     #[arg(long, value_name = "DIR")]
     pub state_dir: Option<PathBuf>,
+    /// Run the emulator's clock this far ahead (e.g. 20m) or behind (-20m), so that clients look skewed.
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true, value_parser = parse_offset)]
+    pub clock_offset: Option<i64>,
+    /// Inject a fault (repeatable, combined): latency=200ms, 503=first:3, 429=25%, drop=first:1,
+    /// truncate=always, retry-after=2s, seed=N, scope=certificate|gateway|all.
+    #[arg(long = "fault", value_name = "KEY=VALUE")]
+    pub faults: Vec<String>,
 }
 
 /// `demo`
@@ -232,28 +246,46 @@ pub fn parse_cert_duration(s: &str) -> Result<CertDuration, String> {
         .map_err(|e: cce_autopilot::InvalidDuration| e.to_string())
 }
 
-/// Parses `90`, `90s`, `15m`, `2h`, `1d`.
+/// Parses `90` (seconds), `90s`, `15m`, `2h`, `1d`, `1h30m` (humantime's units).
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
     let s = s.trim();
-    let split = s.find(|c: char| !c.is_ascii_digit()).unwrap_or(s.len());
-    let (number, unit) = s.split_at(split);
-    let n: u64 = number.parse().map_err(|_| {
-        format!("invalid duration {s:?}: expected a number with s, m, h or d, e.g. 30s")
-    })?;
-    let seconds = match unit {
-        "" | "s" => n,
-        "m" => n * 60,
-        "h" => n * 3600,
-        "d" => n * 86_400,
-        "ms" => return Ok(Duration::from_millis(n)),
-        other => {
-            return Err(format!(
-                "invalid duration unit {other:?} in {s:?}: use ms, s, m, h or d"
-            ));
-        }
-    };
-    Ok(Duration::from_secs(seconds))
+    if let Ok(seconds) = s.parse::<u64>() {
+        return Ok(Duration::from_secs(seconds));
+    }
+    humantime::parse_duration(s)
+        .map_err(|e| format!("invalid duration {s:?}: {e}; e.g. 30s, 15m, 2h, 7d"))
 }
+
+/// A time-out: a duration longer than zero.
+pub fn parse_timeout(s: &str) -> Result<Duration, String> {
+    match parse_duration(s)? {
+        d if d.is_zero() => Err(format!(
+            "invalid time-out {s:?}: it must be longer than zero, e.g. 30s"
+        )),
+        d => Ok(d),
+    }
+}
+
+/// A signed duration, e.g. `20m` or `-20m`.
+pub fn parse_offset(s: &str) -> Result<i64, String> {
+    let (sign, rest) = match s.trim().strip_prefix('-') {
+        Some(rest) => (-1, rest),
+        None => (1, s.trim().trim_start_matches('+')),
+    };
+    let secs = i64::try_from(parse_duration(rest)?.as_secs())
+        .map_err(|_| format!("invalid offset {s:?}: too large"))?;
+    Ok(sign * secs)
+}
+
+impl GlobalArgs {
+    /// `--timeout`, else `default`.
+    pub fn timeout_or(&self, default: Duration) -> Duration {
+        self.timeout.unwrap_or(default)
+    }
+}
+
+/// The time-out of commands that do not say otherwise.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[cfg(test)]
 mod tests {
@@ -271,8 +303,15 @@ mod tests {
         assert_eq!(parse_duration("15m").unwrap(), Duration::from_secs(900));
         assert_eq!(parse_duration("2h").unwrap(), Duration::from_secs(7200));
         assert_eq!(parse_duration("250ms").unwrap(), Duration::from_millis(250));
+        assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
         assert!(parse_duration("soon").is_err());
-        assert!(parse_duration("5w").is_err());
+        assert!(parse_duration("5 fortnights").is_err());
+        let huge = parse_duration("99999999999999999999d").unwrap_err();
+        assert!(huge.contains("invalid duration"), "{huge}");
+        assert!(parse_timeout("0").unwrap_err().contains("longer than zero"));
+        assert!(parse_timeout("0s").is_err());
+        assert_eq!(parse_offset("-20m").unwrap(), -1200);
+        assert_eq!(parse_offset("20m").unwrap(), 1200);
         assert_eq!(parse_cert_duration("max").unwrap(), CertDuration::MAX);
         assert!(parse_cert_duration("0").unwrap_err().contains("1 to 1827"));
     }

@@ -93,7 +93,8 @@
 //! # Faults
 //! [`Faults`] adds latency, refuses calls with 429/503 and `Retry-After`, drops connections without an
 //! answer, or truncates answers (full `Content-Length`, half the body), for the first N calls or a seeded
-//! random share of them; set them with [`EmulatorBuilder::faults`] or [`EmulatorHandle::set_faults`].
+//! random share of them; set them with [`EmulatorBuilder::faults`] or [`EmulatorHandle::set_faults`], or
+//! write them as text with [`Faults::with_spec`] (what `emulator serve --fault` takes).
 //! [`EmulatorHandle::requests`] logs every call with its status, request id and fault.
 
 mod api;
@@ -101,6 +102,7 @@ mod builder;
 mod clock;
 pub mod codes;
 mod error;
+mod fault_spec;
 mod faults;
 mod handle;
 mod pki;

@@ -57,12 +57,9 @@ fn random_serial() -> SerialNumber {
     SerialNumber::from_slice(&bytes)
 }
 
-/// Five calendar years later; 29 February becomes 28 February.
+/// Five calendar years later, at the same time of day (the model's rule: 29 February becomes 28 February).
 pub(crate) fn five_years_after(t: OffsetDateTime) -> OffsetDateTime {
-    let year = t.year() + 5;
-    t.replace_year(year)
-        .or_else(|_| t.replace_day(28).and_then(|t| t.replace_year(year)))
-        .unwrap_or(t + Duration::days(1826))
+    t.replace_date(cce_autopilot_model::five_years_after(t.date()))
 }
 
 impl ClusterCa {

@@ -166,7 +166,9 @@ fn validity_days(cert_pem: &str) -> (i64, i64) {
 #[tokio::test]
 async fn certificate_validity_is_the_requested_number_of_days() {
     let emu = demo_emulator().await;
-    for days in [1_i64, 30, 1827] {
+    let today_max =
+        cce_autopilot_model::CertDuration::max_days_on(::time::OffsetDateTime::now_utc().date());
+    for days in [1_i64, 30, i64::from(today_max)] {
         let config = fetch_kubeconfig(&emu, demo::PRIVATE_CLUSTER_ID, days).await;
         let (span, not_before) = validity_days(&client_pems(&config).0);
         assert_eq!(span, days * 86_400, "duration {days}");
@@ -183,11 +185,41 @@ async fn duration_minus_one_gives_five_calendar_years() {
     let emu = demo_emulator().await;
     let config = fetch_kubeconfig(&emu, demo::PRIVATE_CLUSTER_ID, -1).await;
     let (span, not_before) = validity_days(&client_pems(&config).0);
-    assert!(span == 1826 * 86_400 || span == 1827 * 86_400, "{span}");
     let start = ::time::OffsetDateTime::from_unix_timestamp(not_before).unwrap();
     let end = ::time::OffsetDateTime::from_unix_timestamp(not_before + span).unwrap();
-    assert_eq!(end.year(), start.year() + 5);
-    assert_eq!(end.month(), start.month());
+    assert_eq!(
+        end.date(),
+        cce_autopilot_model::five_years_after(start.date()),
+        "the same date five years on"
+    );
+    assert_eq!(end.time(), start.time());
+    assert_eq!(
+        span / 86_400,
+        i64::from(cce_autopilot_model::CertDuration::max_days_on(start.date()))
+    );
+}
+
+#[tokio::test]
+async fn more_days_than_five_years_from_today_are_refused_with_the_cce_400() {
+    // The emulator's clock on 2026-12-01, whose next five years hold one leap day: 1826 days at most.
+    let target = ::time::macros::datetime!(2026-12-01 12:00 UTC).unix_timestamp();
+    let offset = target - ::time::OffsetDateTime::now_utc().unix_timestamp();
+    let emu = Emulator::builder()
+        .clock_offset_secs(offset)
+        .start()
+        .await
+        .expect("emulator starts");
+    let at = |days: i64| {
+        Call::cert(&emu, demo::PRIVATE_CLUSTER_ID, days)
+            .header("X-Sdk-Date", common::sdk_date(offset))
+    };
+    let message = common::expect_error(at(1827).send().await, 400, "CCE.01400001").await;
+    assert!(
+        message.contains("1826") && message.contains("2031-12-01"),
+        "{message}"
+    );
+    assert_eq!(at(1826).send().await.status(), 200);
+    assert_eq!(at(-1).send().await.status(), 200);
 }
 
 #[tokio::test]

@@ -168,6 +168,15 @@ pub enum Error {
         ca_field: &'static str,
     },
 
+    /// The service's answer does not fit a kubeconfig entry.
+    #[error("the service's {what} entry does not fit a kubeconfig: {reason}")]
+    InvalidAnswer {
+        /// Which entry (`cluster`, `user`, `context`).
+        what: &'static str,
+        /// What is wrong, quoting no value.
+        reason: String,
+    },
+
     /// The entries to write are inconsistent (empty or repeated names, dangling references).
     #[error("invalid kubeconfig update: {reason}")]
     InvalidUpsert {

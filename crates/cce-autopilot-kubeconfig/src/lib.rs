@@ -34,6 +34,7 @@
 //! [`MergeReport`]), [`FileLock`] (`<file>.lock`), [`write_atomic`] (crash-safe replacement; the [`fs`] module has
 //! the helpers for other private files).
 
+mod convert;
 mod error;
 pub mod fs;
 mod load;

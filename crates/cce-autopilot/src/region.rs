@@ -384,7 +384,7 @@ fn closest_regions(region: &str) -> Vec<&'static str> {
     let region = region.to_ascii_lowercase();
     let limit = (region.chars().count() / 3).max(2);
     let scored: Vec<(usize, &'static str)> = known_regions()
-        .map(|id| (edit_distance(&region, id), id))
+        .map(|id| (strsim::levenshtein(&region, id), id))
         .filter(|(d, _)| *d <= limit)
         .collect();
     let Some(best) = scored.iter().map(|(d, _)| *d).min() else {
@@ -396,22 +396,6 @@ fn closest_regions(region: &str) -> Vec<&'static str> {
         .map(|(_, id)| id)
         .take(3)
         .collect()
-}
-
-/// Levenshtein distance over characters.
-fn edit_distance(a: &str, b: &str) -> usize {
-    let b: Vec<char> = b.chars().collect();
-    let mut previous: Vec<usize> = (0..=b.len()).collect();
-    let mut current = vec![0; b.len() + 1];
-    for (i, ca) in a.chars().enumerate() {
-        current[0] = i + 1;
-        for (j, cb) in b.iter().enumerate() {
-            let substitution = previous[j] + usize::from(ca != *cb);
-            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
-        }
-        std::mem::swap(&mut previous, &mut current);
-    }
-    previous[b.len()]
 }
 
 #[cfg(test)]
@@ -492,14 +476,6 @@ mod tests {
             cce_endpoint("cn-north-4", &env).unwrap().as_str(),
             "http://127.0.0.1:9000/"
         );
-    }
-
-    #[test]
-    fn edit_distance_counts_insertions_deletions_substitutions() {
-        assert_eq!(edit_distance("", ""), 0);
-        assert_eq!(edit_distance("cn-nort-4", "cn-north-4"), 1);
-        assert_eq!(edit_distance("kitten", "sitting"), 3);
-        assert_eq!(edit_distance("abc", ""), 3);
     }
 
     #[test]

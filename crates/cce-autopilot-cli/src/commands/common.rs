@@ -2,6 +2,7 @@
 
 use std::io::Write as _;
 use std::path::Path;
+use std::time::Duration;
 
 use anyhow::Context as _;
 use cce_autopilot::{Client, RetryConfig};
@@ -10,10 +11,16 @@ use cce_autopilot_kubeconfig::fs;
 use crate::cli::GlobalArgs;
 use crate::exit::CliError;
 
-/// The client the global options describe; credentials come from the official SDKs' sources.
-pub fn build_client(global: &GlobalArgs) -> anyhow::Result<Client> {
-    let mut builder =
-        Client::builder().retry(RetryConfig::default().with_max_elapsed(global.timeout));
+/// The variable that may hold an IAM token for `X-Auth-Token` (`--token-file` names a file instead).
+pub const TOKEN_VAR: &str = "CCE_AUTOPILOT_TOKEN";
+
+/// The client the global options describe, each call bounded by `timeout`; credentials come from the
+/// official SDKs' sources, or the IAM token of `--token-file` / `CCE_AUTOPILOT_TOKEN`.
+pub fn build_client(global: &GlobalArgs, timeout: Duration) -> anyhow::Result<Client> {
+    let mut builder = Client::builder().retry(RetryConfig::default().with_max_elapsed(timeout));
+    if let Some(token) = token(global)? {
+        builder = builder.token(token);
+    }
     if let Some(region) = &global.region {
         builder = builder.region(region);
     }
@@ -26,7 +33,34 @@ pub fn build_client(global: &GlobalArgs) -> anyhow::Result<Client> {
     if let Some(iam) = &global.iam_endpoint {
         builder = builder.iam_endpoint(iam);
     }
-    Ok(builder.timeout(global.timeout).build()?)
+    Ok(builder.timeout(timeout).build()?)
+}
+
+/// The IAM token of `--token-file`, else of `CCE_AUTOPILOT_TOKEN`, trimmed; `None` for AK/SK.
+fn token(global: &GlobalArgs) -> anyhow::Result<Option<String>> {
+    let token = match &global.token_file {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| {
+                CliError::usage(format!(
+                    "cannot read the token file {}: {e}",
+                    path.display()
+                ))
+            })?;
+            text.trim().to_owned()
+        }
+        None => match std::env::var(TOKEN_VAR) {
+            Ok(value) if !value.trim().is_empty() => value.trim().to_owned(),
+            _ => return Ok(None),
+        },
+    };
+    if token.is_empty() {
+        let source = global.token_file.as_ref().map_or_else(
+            || TOKEN_VAR.to_owned(),
+            |p| format!("the token file {}", p.display()),
+        );
+        return Err(CliError::usage(format!("{source} holds no token")).into());
+    }
+    Ok(Some(token))
 }
 
 /// Writes `contents` to `path` atomically, mode 0600, creating its directory (0700) when missing.

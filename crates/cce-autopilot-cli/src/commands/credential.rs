@@ -30,6 +30,9 @@ use super::inspect::certificate::{Certificate, rfc3339};
 
 pub use cache::{CacheKey, CachedCredential, CredentialCache, Lookup};
 
+/// The default time budget of one run: kubectl waits for the plugin, an interactive user waits for kubectl.
+pub const PLUGIN_TIMEOUT: Duration = Duration::from_secs(15);
+
 /// The variable kubectl passes the plugin's input in.
 pub const EXEC_INFO_VAR: &str = "KUBERNETES_EXEC_INFO";
 /// `client.authentication.k8s.io/v1`.
@@ -198,7 +201,7 @@ pub fn render_exec_credential(
 pub async fn run(global: &GlobalArgs, args: CredentialArgs) -> anyhow::Result<u8> {
     let exec_info = std::env::var(EXEC_INFO_VAR).ok();
     let api_version = ExecApiVersion::from_exec_info(exec_info.as_deref())?;
-    let client = build_client(global)?;
+    let client = build_client(global, global.timeout_or(PLUGIN_TIMEOUT))?;
     // Configured (flag, environment, profile file): no network. Otherwise one IAM look-up per run, as the
     // project is part of the cache key — put --project-id in the exec args to spare it.
     let project_id = client.project_id().await?;

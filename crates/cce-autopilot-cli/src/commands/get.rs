@@ -29,7 +29,7 @@ pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<u8> {
         }
         _ => None,
     };
-    let client = build_client(global)?;
+    let client = build_client(global, global.timeout_or(crate::cli::DEFAULT_TIMEOUT))?;
     let Some(dir) = dir else {
         let id = &ids[0];
         let cert = client

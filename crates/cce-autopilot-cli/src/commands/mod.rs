@@ -2,15 +2,19 @@
 
 mod common;
 pub mod credential;
+#[cfg(feature = "emulator")]
 pub mod demo;
 mod get;
 pub mod inspect;
+#[cfg(feature = "emulator")]
 mod serve;
 mod update;
 
 pub use common::{build_client, write_private_file};
 
-use crate::cli::{Cli, Command, EmulatorCommand, KubeconfigCommand};
+#[cfg(feature = "emulator")]
+use crate::cli::EmulatorCommand;
+use crate::cli::{Cli, Command, KubeconfigCommand};
 
 /// Runs a parsed command line; returns the exit code of a command that did not fail outright.
 pub async fn run(cli: Cli) -> anyhow::Result<u8> {
@@ -21,7 +25,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
         }
         Command::Kubeconfig(KubeconfigCommand::Inspect(args)) => inspect::run(args),
         Command::Credential(args) => credential::run(&cli.global, args).await,
+        #[cfg(feature = "emulator")]
         Command::Emulator(EmulatorCommand::Serve(args)) => serve::run(&cli.global, args).await,
+        #[cfg(feature = "emulator")]
         Command::Demo(args) => demo::run(args).await,
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();

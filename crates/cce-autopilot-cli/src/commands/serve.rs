@@ -3,7 +3,7 @@
 use std::io::Write as _;
 
 use anyhow::Context as _;
-use cce_autopilot_emulator::{Emulator, demo_banner};
+use cce_autopilot_emulator::{Emulator, Faults, demo_banner};
 
 use crate::cli::{GlobalArgs, ServeArgs};
 use crate::exit;
@@ -32,6 +32,16 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<u8> {
     if let Some(dir) = &args.state_dir {
         builder = builder.state_dir(dir);
     }
+    if let Some(offset) = args.clock_offset {
+        builder = builder.clock_offset_secs(offset);
+    }
+    let mut faults = Faults::none();
+    for item in &args.faults {
+        faults = faults
+            .with_spec(item)
+            .map_err(|e| crate::exit::CliError::usage(format!("--fault: {e}")))?;
+    }
+    builder = builder.faults(faults);
     let emulator = builder.start().await.context("cannot start the emulator")?;
     let mut out = std::io::stdout().lock();
     out.write_all(demo_banner(&emulator).as_bytes())?;

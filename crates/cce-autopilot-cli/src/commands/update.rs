@@ -61,7 +61,7 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
         exec,
     };
 
-    let client = build_client(global)?;
+    let client = build_client(global, global.timeout_or(crate::cli::DEFAULT_TIMEOUT))?;
     // With --exec, only the cluster entries (server, CA) are kept: ask for the shortest certificate,
     // which is thrown away; the plugin asks for --duration each time it runs.
     let duration = if args.exec {

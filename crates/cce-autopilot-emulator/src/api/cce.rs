@@ -70,8 +70,9 @@ fn check_content_type(value: Option<&HeaderValue>) -> Result<(), ApiError> {
     if ok { Ok(()) } else { Err(refuse(text)) }
 }
 
-/// The body: `{"duration": -1 | 1..=1827}`, nothing else accepted.
-fn parse_duration(body: &[u8]) -> Result<CertDuration, ApiError> {
+/// The body: `{"duration": -1 | 1..=1827}`, nothing else accepted, and no more days than five calendar
+/// years from `today` (the document: "with one leap year in them the limit is 1826 days").
+fn parse_duration(body: &[u8], today: time::Date) -> Result<CertDuration, ApiError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| invalid(format!("the body is not valid JSON ({e})")))?;
     let object = value
@@ -85,7 +86,10 @@ fn parse_duration(body: &[u8]) -> Result<CertDuration, ApiError> {
             "duration must be an integer (-1, or 1 to 1827 days), got {duration}"
         ))
     })?;
-    CertDuration::try_from(days).map_err(|e| invalid(e.to_string()))
+    CertDuration::try_from(days)
+        .map_err(|e| invalid(e.to_string()))?
+        .check_on(today)
+        .map_err(|e| invalid(e.to_string()))
 }
 
 /// When an issued certificate stops being valid: `not_before` + `duration` days, or five calendar years.
@@ -199,7 +203,7 @@ pub(super) async fn cluster_cert(
         ));
     }
     check_content_type(parts.headers.get(CONTENT_TYPE))?;
-    let duration = parse_duration(&body)?;
+    let duration = parse_duration(&body, shared.clock.now().date())?;
     let cluster = shared.cluster(&cluster_id).ok_or_else(|| {
         ApiError::new(
             StatusCode::NOT_FOUND,
@@ -281,12 +285,17 @@ mod tests {
         assert!(check_content_type(None).is_err());
     }
 
+    fn parse(body: &[u8]) -> Result<CertDuration, ApiError> {
+        // Five years from this day hold two leap days: 1827 fits.
+        parse_duration(body, time::macros::date!(2027 - 03 - 01))
+    }
+
     #[test]
     fn duration_must_be_an_integer_in_range() {
-        assert_eq!(parse_duration(br#"{"duration": 30}"#).unwrap().get(), 30);
-        assert_eq!(parse_duration(br#"{"duration":-1}"#).unwrap().get(), -1);
+        assert_eq!(parse(br#"{"duration": 30}"#).unwrap().get(), 30);
+        assert_eq!(parse(br#"{"duration":-1}"#).unwrap().get(), -1);
         assert_eq!(
-            parse_duration(br#"{"duration": 1827, "other": true}"#)
+            parse(br#"{"duration": 1827, "other": true}"#)
                 .unwrap()
                 .get(),
             1827
@@ -303,10 +312,23 @@ mod tests {
             br#"{"duration": 30"#,
             b"",
         ] {
-            let err = parse_duration(bad).unwrap_err();
+            let err = parse(bad).unwrap_err();
             assert_eq!(err.code, codes::INVALID_REQUEST, "{bad:?}");
             assert_eq!(err.status, StatusCode::BAD_REQUEST);
         }
+    }
+
+    #[test]
+    fn more_days_than_five_years_from_today_are_refused() {
+        let today = time::macros::date!(2026 - 12 - 01);
+        let err = parse_duration(br#"{"duration": 1827}"#, today).unwrap_err();
+        assert_eq!(
+            (err.status, err.code),
+            (StatusCode::BAD_REQUEST, codes::INVALID_REQUEST)
+        );
+        assert!(err.message.contains("1826"), "{}", err.message);
+        assert!(parse_duration(br#"{"duration": 1826}"#, today).is_ok());
+        assert!(parse_duration(br#"{"duration": -1}"#, today).is_ok());
     }
 
     #[test]

@@ -96,15 +96,22 @@ impl Certificate {
     /// Whether the private key `key_pem` (PKCS#8, SEC1 or PKCS#1 PEM) is the one of this certificate: the
     /// public key derived from it equals the certificate's `SubjectPublicKeyInfo` key.
     pub fn matches_key(&self, key_pem: &str) -> Result<bool, CertError> {
-        let key = rcgen::KeyPair::from_pem(key_pem).map_err(|e| {
+        use rustls::pki_types::PrivateKeyDer;
+        use rustls::pki_types::pem::PemObject as _;
+
+        let unreadable = |e: &dyn fmt::Display| {
             CertError::new(format!(
                 "the client key is not a private key this tool can read: {e}"
             ))
-        })?;
-        let cert = self.parsed()?;
-        // The raw key bits: the EC point, the Ed25519 key, or the PKCS#1 RSAPublicKey DER for RSA, as in the
-        // certificate's subjectPublicKey BIT STRING.
-        Ok(key.public_key_raw() == cert.public_key().subject_public_key.data.as_ref())
+        };
+        let der = PrivateKeyDer::from_pem_slice(key_pem.as_bytes()).map_err(|e| unreadable(&e))?;
+        let key = rustls::crypto::aws_lc_rs::sign::any_supported_type(&der)
+            .map_err(|e| unreadable(&e))?;
+        let public = key
+            .public_key()
+            .ok_or_else(|| unreadable(&"its public key cannot be derived"))?;
+        // Both sides as SubjectPublicKeyInfo DER: the algorithm with its parameters, and the key bits.
+        Ok(public.as_ref() == self.parsed()?.public_key().raw)
     }
 
     /// Whether one of the certificates in `ca_pem` (a PEM bundle) issued this certificate: its subject is

@@ -86,7 +86,7 @@ pub fn name_scope(region: Option<&str>, endpoint: Option<&str>) -> String {
         return region.to_owned();
     }
     endpoint
-        .and_then(|e| reqwest::Url::parse(e).ok())
+        .and_then(|e| url::Url::parse(e).ok())
         .and_then(|u| {
             u.host_str()
                 .map(|h| h.trim_matches(['[', ']']).replace(':', "-"))
@@ -188,7 +188,7 @@ pub fn build(
             .access(access)
             .ok_or_else(|| CliError::usage(format!("no {access} context in the answer")))?;
         let name = entry_name(opts, cluster_id, access, both);
-        let mut cluster: Cluster = convert(&entry.cluster.cluster, "cluster")?;
+        let mut cluster = Cluster::try_from(&entry.cluster.cluster).map_err(answer_error)?;
         if cluster.server.as_deref().is_none_or(str::is_empty) {
             return Err(CliError {
                 code: crate::exit::SERVICE,
@@ -226,7 +226,7 @@ pub fn build(
             NamedCluster::new(name.clone(), cluster)
                 .with_owner_mark(owner_mark(cluster_id, access.context_name())),
         );
-        let mut context: Context = convert(&entry.context.context, "context")?;
+        let mut context = Context::try_from(&entry.context.context).map_err(answer_error)?;
         context.cluster = Some(name.clone());
         context.user = Some(user_name.clone());
         contexts.push(
@@ -244,7 +244,7 @@ pub fn build(
             let entry = kubeconfig
                 .access(primary)
                 .ok_or_else(|| CliError::usage(format!("no {primary} context in the answer")))?;
-            let user: User = convert(&entry.user.user, "user")?;
+            let user = User::try_from(&entry.user.user).map_err(answer_error)?;
             if user.client_key_data.as_deref().is_none_or(str::is_empty)
                 || user
                     .client_certificate_data
@@ -313,20 +313,12 @@ pub fn exec_config(plugin: &ExecPlugin, cluster_id: &str, access: Access) -> Exe
     }
 }
 
-/// Re-reads a model value as its kubefile counterpart (same wire names), keeping unknown fields.
-fn convert<T: serde::Serialize, U: serde::de::DeserializeOwned>(
-    value: &T,
-    what: &str,
-) -> Result<U, CliError> {
-    serde_json::to_value(value)
-        .and_then(serde_json::from_value)
-        .map_err(|e| CliError {
-            code: crate::exit::SERVICE,
-            message: format!(
-                "the service's {what} entry does not fit a kubeconfig: {}",
-                crate::commands::update::one_line(&e.to_string())
-            ),
-        })
+/// An answer that does not fit a kubeconfig is a service error.
+fn answer_error(e: cce_autopilot_kubeconfig::Error) -> CliError {
+    CliError {
+        code: crate::exit::SERVICE,
+        message: e.to_string(),
+    }
 }
 
 #[cfg(test)]
