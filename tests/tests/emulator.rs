@@ -539,3 +539,91 @@ async fn the_project_lookup_is_retried_on_503() {
         .collect();
     assert_eq!(iam, [Some(503), Some(503), Some(200)]);
 }
+
+#[tokio::test]
+async fn the_client_lists_shows_and_finds_the_emulator_s_clusters() {
+    let emu = Emulator::builder()
+        .named_cluster("prod", "id-prod")
+        .with_alias("production")
+        .named_public_cluster("edge", "id-edge")
+        .with_version("v1.32")
+        .named_cluster("fresh", "id-fresh")
+        .with_phase("Creating")
+        .start()
+        .await
+        .unwrap();
+    let client = client(&emu).build().unwrap();
+    let all = client.clusters().send().await.unwrap();
+    let names: Vec<&str> = all.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["prod", "edge", "fresh"]);
+    assert_eq!(all[0].alias.as_deref(), Some("production"));
+    assert_eq!(all[2].phase, cce_autopilot::ClusterPhase::Creating);
+    assert!(all[1].is_public() && !all[0].is_public());
+    assert_eq!(
+        all[1]
+            .endpoints
+            .iter()
+            .find(|e| e.access == Some(Access::Internal))
+            .unwrap()
+            .url,
+        emu.api_server_url("id-edge", Access::Internal).unwrap()
+    );
+    let available = client
+        .clusters()
+        .status(cce_autopilot::ClusterPhase::Available)
+        .version("v1.32")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        available
+            .iter()
+            .map(|c| c.name.as_str())
+            .collect::<Vec<_>>(),
+        ["edge"]
+    );
+    assert_eq!(client.cluster("id-prod").send().await.unwrap().name, "prod");
+    for query in ["prod", "production", "id-prod"] {
+        assert_eq!(
+            client.find_cluster(query).await.unwrap().id,
+            "id-prod",
+            "{query}"
+        );
+    }
+    match client.find_cluster("prdo").await.unwrap_err() {
+        Error::UnknownCluster {
+            nearest,
+            project_id,
+            ..
+        } => {
+            assert_eq!(nearest.first().map(String::as_str), Some("prod"));
+            assert_eq!(project_id, emu.project_id());
+        }
+        other => panic!("{other:?}"),
+    }
+    let err = client.cluster("no-such").send().await.unwrap_err();
+    assert_eq!(
+        (err.status(), err.code()),
+        (Some(404), Some("CCE.01404001"))
+    );
+}
+
+#[tokio::test]
+async fn credentials_that_may_not_list_get_the_403_and_certificates_by_id() {
+    let emu = Emulator::builder()
+        .deny_cluster_listing()
+        .start()
+        .await
+        .unwrap();
+    let client = client(&emu).build().unwrap();
+    let err = client.clusters().send().await.unwrap_err();
+    assert_eq!(err.status(), Some(403));
+    assert_eq!(err.kind(), cce_autopilot::ErrorKind::Auth);
+    fetch(
+        &client,
+        demo::PRIVATE_CLUSTER_ID,
+        CertDuration::days(1).unwrap(),
+    )
+    .await
+    .unwrap();
+}

@@ -153,3 +153,95 @@ proptest! {
         }
     }
 }
+
+/// A cluster as the service may answer it: typed fields (some absent), unknown ones at every level.
+fn autopilot_cluster() -> impl Strategy<Value = Value> {
+    let metadata = (
+        "[a-z][a-z0-9-]{2,20}[a-z0-9]",
+        prop::option::of("[0-9a-f-]{8,36}"),
+        prop::option::of("[a-z][a-z0-9-]{3,12}"),
+        prop::option::of(prop::collection::btree_map(
+            "[a-z./]{1,12}",
+            "[ -~]{0,12}",
+            0..3,
+        )),
+        extra(),
+    )
+        .prop_map(|(name, uid, alias, labels, e)| {
+            let mut m = json!({ "name": name });
+            if let Some(uid) = uid {
+                m["uid"] = uid.into();
+            }
+            if let Some(alias) = alias {
+                m["alias"] = alias.into();
+            }
+            if let Some(labels) = labels {
+                m["labels"] = json!(labels);
+            }
+            with_extra(m, e)
+        });
+    let spec = (
+        prop::option::of("v1\\.[0-9]{2}"),
+        prop::option::of("cce\\.[0-9]\\.[0-9]"),
+        extra(),
+    )
+        .prop_map(|(version, platform, e)| {
+            let mut s = json!({ "flavor": "cce.autopilot.cluster" });
+            if let Some(v) = version {
+                s["version"] = v.into();
+            }
+            if let Some(p) = platform {
+                s["platformVersion"] = p.into();
+            }
+            with_extra(s, e)
+        });
+    let endpoint = (
+        "https://[0-9.]{7,15}:5443",
+        prop_oneof![Just("Internal"), Just("External"), Just("Satellite")],
+        extra(),
+    )
+        .prop_map(|(url, kind, e)| with_extra(json!({ "url": url, "type": kind }), e));
+    let status = (
+        prop_oneof![
+            Just("Available"),
+            Just("Creating"),
+            Just("Hibernating"),
+            Just("available")
+        ],
+        prop::collection::vec(endpoint, 1..3),
+        extra(),
+    )
+        .prop_map(|(phase, endpoints, e)| {
+            with_extra(json!({ "phase": phase, "endpoints": endpoints }), e)
+        });
+    (metadata, spec, prop::option::of(status), extra()).prop_map(|(m, s, st, e)| {
+        let mut c = json!({ "kind": "Cluster", "apiVersion": "v3", "metadata": m, "spec": s });
+        if let Some(st) = st {
+            c["status"] = st;
+        }
+        with_extra(c, e)
+    })
+}
+
+proptest! {
+    #[test]
+    fn cluster_list_json_round_trip_is_lossless(
+        items in prop::collection::vec(autopilot_cluster(), 0..4),
+        e in extra(),
+    ) {
+        let original = with_extra(json!({ "kind": "List", "apiVersion": "v3", "items": items }), e);
+        let model: cce_autopilot_model::AutopilotClusterList =
+            serde_json::from_value(original.clone()).unwrap();
+        prop_assert_eq!(serde_json::to_value(&model).unwrap(), original);
+        let text = serde_json::to_string(&model).unwrap();
+        let again: cce_autopilot_model::AutopilotClusterList = serde_json::from_str(&text).unwrap();
+        prop_assert_eq!(&again, &model);
+        prop_assert_eq!(serde_json::to_string(&again).unwrap(), text);
+    }
+
+    #[test]
+    fn one_cluster_round_trips_like_an_item(original in autopilot_cluster()) {
+        let model: cce_autopilot_model::AutopilotCluster = serde_json::from_value(original.clone()).unwrap();
+        prop_assert_eq!(serde_json::to_value(&model).unwrap(), original);
+    }
+}

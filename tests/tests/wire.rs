@@ -329,3 +329,103 @@ async fn invalid_input_is_rejected_before_any_request() {
     }
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// One cluster as the service shows it, with fields this client does not type.
+fn cluster_json(name: &str, id: &str) -> Value {
+    json!({
+        "kind": "Cluster", "apiVersion": "v3",
+        "metadata": {"name": name, "uid": id, "alias": name,
+                     "creationTimestamp": "2026-11-28 12:00:00.000000 +0000 UTC"},
+        "spec": {"type": "VirtualMachine", "flavor": "cce.autopilot.cluster", "version": "v1.31",
+                 "platformVersion": "cce.1.0", "hostNetwork": {"vpc": "vpc-1", "subnet": "subnet-1"},
+                 "containerNetwork": {"mode": "eni"}, "eniNetwork": {"subnets": [{"subnetID": "s-1"}]}},
+        "status": {"phase": "Available", "jobID": "job-1",
+                   "endpoints": [{"url": "https://192.168.0.10:5443", "type": "Internal"},
+                                 {"url": "https://1.2.3.4:5443", "type": "External"}]}
+    })
+}
+
+const CLUSTERS_PATH: &str = "/autopilot/v3/projects/0123456789abcdef0123456789abcdef/clusters";
+
+#[tokio::test]
+async fn the_list_request_and_its_parsed_answer_are_pinned() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(CLUSTERS_PATH))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "kind": "List", "apiVersion": "v3",
+            "items": [cluster_json("prod", CLUSTER), cluster_json("staging", "7b2e4d6a")]
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let clusters = client(&server)
+        .clusters()
+        .status(cce_autopilot::ClusterPhase::Available)
+        .version("v1.31")
+        .send()
+        .await
+        .expect("200");
+    let requests = server.received_requests().await.unwrap();
+    let req = &requests[0];
+    assert_eq!(req.url.query(), Some("status=Available&version=v1.31"));
+    assert!(req.body.is_empty(), "no body on a GET");
+    insta::assert_json_snapshot!(
+        "list_request_as_sent",
+        request_snapshot(req, server.address().port())
+    );
+    let typed: Vec<Value> = clusters
+        .iter()
+        .map(|c| {
+            json!({
+                "id": c.id, "name": c.name, "alias": c.alias, "phase": c.phase.to_string(),
+                "version": c.version,
+                "endpoints": c.endpoints.iter().map(|e| json!({"url": e.url, "access": e.access.map(|a| a.to_string())})).collect::<Vec<_>>(),
+                "kept": c.details.spec.extra.keys().collect::<Vec<_>>(),
+            })
+        })
+        .collect();
+    insta::assert_json_snapshot!("list_parsed", typed);
+}
+
+#[tokio::test]
+async fn the_show_request_and_its_parsed_answer_are_pinned() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path(format!("{CLUSTERS_PATH}/{CLUSTER}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(cluster_json("prod", CLUSTER)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let cluster = client(&server).cluster(CLUSTER).send().await.expect("200");
+    let requests = server.received_requests().await.unwrap();
+    insta::assert_json_snapshot!(
+        "show_request_as_sent",
+        request_snapshot(&requests[0], server.address().port())
+    );
+    assert_eq!(cluster.name, "prod");
+    assert_eq!(
+        serde_json::to_value(&cluster.details).unwrap(),
+        cluster_json("prod", CLUSTER),
+        "the whole answer is kept"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_cluster_is_the_service_404_with_its_request_id() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .insert_header("X-Request-Id", "rid-404")
+                .set_body_json(
+                    json!({"error_code": "CCE.01404001", "error_msg": "cluster not found"}),
+                ),
+        )
+        .mount(&server)
+        .await;
+    let err = client(&server).cluster("nope").send().await.unwrap_err();
+    assert_eq!(err.status(), Some(404));
+    assert_eq!(err.code(), Some("CCE.01404001"));
+    assert_eq!(err.request_id(), Some("rid-404"));
+}

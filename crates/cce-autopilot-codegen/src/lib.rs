@@ -29,6 +29,24 @@ pub const REPLACEMENTS: &[(&str, &str)] = &[
     ("User", "cce_autopilot_model::User"),
     ("Contexts", "cce_autopilot_model::NamedContext"),
     ("Context", "cce_autopilot_model::Context"),
+    (
+        "AutopilotClusterList",
+        "cce_autopilot_model::AutopilotClusterList",
+    ),
+    ("AutopilotCluster", "cce_autopilot_model::AutopilotCluster"),
+    (
+        "AutopilotClusterMetadata",
+        "cce_autopilot_model::ClusterMetadata",
+    ),
+    ("AutopilotClusterSpec", "cce_autopilot_model::ClusterSpec"),
+    (
+        "AutopilotClusterStatus",
+        "cce_autopilot_model::ClusterStatus",
+    ),
+    (
+        "AutopilotClusterEndpoint",
+        "cce_autopilot_model::ClusterEndpoint",
+    ),
     ("ErrorBody", "cce_autopilot_model::ErrorBody"),
 ];
 
@@ -112,7 +130,10 @@ mod tests {
         let source = generate(&spec()).unwrap();
         assert!(source.starts_with("// @generated"));
         assert!(source.contains("create_autopilot_kubernetes_cluster_cert"));
+        assert!(source.contains("list_autopilot_clusters"));
+        assert!(source.contains("show_autopilot_cluster"));
         assert!(source.contains("cce_autopilot_model::Kubeconfig"));
+        assert!(source.contains("cce_autopilot_model::AutopilotClusterList"));
         assert!(source.contains("cce_autopilot_model::ErrorBody"));
     }
 

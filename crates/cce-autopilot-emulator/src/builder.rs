@@ -45,8 +45,9 @@ pub struct EmulatorBuilder {
     custom_credentials: bool,
     tokens: Vec<String>,
     custom_tokens: bool,
-    clusters: Vec<(String, bool)>,
+    clusters: Vec<ClusterConfig>,
     custom_clusters: bool,
+    deny_cluster_listing: bool,
     iam_projects: Vec<(String, String)>,
     state_dir: Option<PathBuf>,
     faults: Faults,
@@ -70,10 +71,19 @@ impl Default for EmulatorBuilder {
             tokens: vec![demo::TOKEN.to_owned()],
             custom_tokens: false,
             clusters: vec![
-                (demo::PRIVATE_CLUSTER_ID.to_owned(), false),
-                (demo::PUBLIC_CLUSTER_ID.to_owned(), true),
+                ClusterConfig::new(
+                    demo::PRIVATE_CLUSTER_ID,
+                    Some(demo::PRIVATE_CLUSTER_NAME),
+                    false,
+                ),
+                ClusterConfig::new(
+                    demo::PUBLIC_CLUSTER_ID,
+                    Some(demo::PUBLIC_CLUSTER_NAME),
+                    true,
+                ),
             ],
             custom_clusters: false,
+            deny_cluster_listing: false,
             iam_projects: Vec::new(),
             state_dir: None,
             faults: Faults::default(),
@@ -102,6 +112,7 @@ impl fmt::Debug for EmulatorBuilder {
             )
             .field("tokens", &format_args!("{} redacted", self.tokens.len()))
             .field("clusters", &self.clusters)
+            .field("deny_cluster_listing", &self.deny_cluster_listing)
             .field("iam_projects", &self.iam_projects)
             .field("state_dir", &self.state_dir)
             .field("faults", &self.faults)
@@ -153,23 +164,73 @@ impl EmulatorBuilder {
         self
     }
 
-    /// A cluster without a public IP. The first cluster call replaces the demo clusters.
+    /// A cluster without a public IP, named `cluster-<the id's first characters>`. The first cluster call
+    /// replaces the demo clusters.
     pub fn cluster(self, cluster_id: impl Into<String>) -> Self {
-        self.add_cluster(cluster_id.into(), false)
+        self.add_cluster(ClusterConfig::new(cluster_id, None, false))
     }
 
-    /// A cluster with a public IP (an `externalCluster` entry). The first cluster call replaces the demo
-    /// clusters.
+    /// A cluster with a public IP (an `externalCluster` entry and an `External` endpoint). The first
+    /// cluster call replaces the demo clusters.
     pub fn public_cluster(self, cluster_id: impl Into<String>) -> Self {
-        self.add_cluster(cluster_id.into(), true)
+        self.add_cluster(ClusterConfig::new(cluster_id, None, true))
     }
 
-    fn add_cluster(mut self, cluster_id: String, public: bool) -> Self {
+    /// A cluster without a public IP, with its name.
+    pub fn named_cluster(self, name: impl Into<String>, cluster_id: impl Into<String>) -> Self {
+        self.add_cluster(ClusterConfig::new(cluster_id, Some(&name.into()), false))
+    }
+
+    /// A cluster with a public IP, with its name.
+    pub fn named_public_cluster(
+        self,
+        name: impl Into<String>,
+        cluster_id: impl Into<String>,
+    ) -> Self {
+        self.add_cluster(ClusterConfig::new(cluster_id, Some(&name.into()), true))
+    }
+
+    fn add_cluster(mut self, cluster: ClusterConfig) -> Self {
         if !self.custom_clusters {
             self.clusters.clear();
             self.custom_clusters = true;
         }
-        self.clusters.push((cluster_id, public));
+        self.clusters.push(cluster);
+        self
+    }
+
+    fn last_cluster(&mut self) -> Option<&mut ClusterConfig> {
+        self.clusters.last_mut()
+    }
+
+    /// The phase of the cluster added last (default `Available`), e.g. `Creating`.
+    pub fn with_phase(mut self, phase: impl Into<String>) -> Self {
+        if let Some(c) = self.last_cluster() {
+            c.phase = phase.into();
+        }
+        self
+    }
+
+    /// The Kubernetes version of the cluster added last (default [`demo::CLUSTER_VERSION`]).
+    pub fn with_version(mut self, version: impl Into<String>) -> Self {
+        if let Some(c) = self.last_cluster() {
+            c.version = version.into();
+        }
+        self
+    }
+
+    /// The alias of the cluster added last (default: its name).
+    pub fn with_alias(mut self, alias: impl Into<String>) -> Self {
+        if let Some(c) = self.last_cluster() {
+            c.alias = Some(alias.into());
+        }
+        self
+    }
+
+    /// Answer the cluster list and show operations with 403, as for credentials whose IAM policy lacks
+    /// `cce:cluster:list` / `cce:cluster:get`; the certificate operation keeps working.
+    pub fn deny_cluster_listing(mut self) -> Self {
+        self.deny_cluster_listing = true;
         self
     }
 
@@ -269,7 +330,8 @@ impl EmulatorBuilder {
             }
         }
         let mut seen = HashMap::new();
-        for (id, _) in &self.clusters {
+        for c in &self.clusters {
+            let id = &c.id;
             if !plain(id) {
                 return invalid(format!(
                     "cluster ID {id:?} must be 1 to 64 letters, digits, '-', '_' or '.', not starting with '.'"
@@ -277,6 +339,24 @@ impl EmulatorBuilder {
             }
             if seen.insert(id.as_str(), ()).is_some() {
                 return invalid(format!("cluster ID {id:?} is configured twice"));
+            }
+        }
+        let mut names = HashMap::new();
+        for (c, name) in self.clusters.iter().zip(self.cluster_names()) {
+            if !valid_cluster_name(&name) {
+                return invalid(format!(
+                    "cluster name {name:?} must start with a lower-case letter, hold only lower-case letters, digits and '-', \
+                     not end with '-', and be 4 to 128 characters long"
+                ));
+            }
+            for taken in std::iter::once(&name).chain(c.alias.as_ref()) {
+                if let Some(other) = names.insert(taken.clone(), c.id.clone())
+                    && other != c.id
+                {
+                    return invalid(format!(
+                        "cluster name or alias {taken:?} is used twice (names and aliases are unique in a project)"
+                    ));
+                }
             }
         }
         Ok(())
@@ -292,7 +372,9 @@ impl EmulatorBuilder {
 
         let mut clusters = Vec::new();
         let mut stubs = Vec::new();
-        for (id, public) in &self.clusters {
+        let names = self.cluster_names();
+        for (config, name) in self.clusters.iter().zip(names) {
+            let (id, public) = (&config.id, &config.public);
             let now = clock.now();
             let ca = match &self.state_dir {
                 Some(dir) => ClusterCa::load_or_create(dir, id, now)?,
@@ -315,6 +397,12 @@ impl EmulatorBuilder {
             };
             let cluster = Arc::new(Cluster {
                 id: id.clone(),
+                name,
+                alias: config.alias.clone(),
+                version: config.version.clone(),
+                phase: Mutex::new(config.phase.clone()),
+                created: now,
+                deleted: Default::default(),
                 public: *public,
                 ca,
                 port_id: port_id(id),
@@ -361,6 +449,7 @@ impl EmulatorBuilder {
             credentials: Mutex::new(credentials),
             tokens: self.tokens.clone(),
             clusters,
+            deny_cluster_listing: self.deny_cluster_listing,
             clock,
             faults: Mutex::new(FaultState::new(self.faults.clone())),
             log: Mutex::new(RequestLog::default()),
@@ -389,8 +478,80 @@ impl EmulatorBuilder {
             tasks,
             access_key,
             secret_key,
-            self.clusters.iter().map(|(id, _)| id.clone()).collect(),
+            self.clusters.iter().map(|c| c.id.clone()).collect(),
         ))
+    }
+}
+
+/// One configured cluster.
+#[derive(Clone, Debug, PartialEq)]
+struct ClusterConfig {
+    id: String,
+    name: Option<String>,
+    public: bool,
+    phase: String,
+    version: String,
+    alias: Option<String>,
+}
+
+impl ClusterConfig {
+    fn new(id: impl Into<String>, name: Option<&str>, public: bool) -> Self {
+        ClusterConfig {
+            id: id.into(),
+            name: name.map(str::to_owned),
+            public,
+            phase: "Available".to_owned(),
+            version: demo::CLUSTER_VERSION.to_owned(),
+            alias: None,
+        }
+    }
+}
+
+/// What the service accepts as a name: a lower-case letter first, then lower-case letters, digits and `-`,
+/// 4 to 128 characters, not ending with `-`.
+fn valid_cluster_name(name: &str) -> bool {
+    (4..=128).contains(&name.len())
+        && name.starts_with(|c: char| c.is_ascii_lowercase())
+        && !name.ends_with('-')
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+}
+
+impl EmulatorBuilder {
+    /// Every cluster's name: the configured one, else `cluster-<up to 8 characters of the id>`, numbered
+    /// when two ids start alike.
+    fn cluster_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::with_capacity(self.clusters.len());
+        for c in &self.clusters {
+            let name = match &c.name {
+                Some(name) => name.clone(),
+                None => {
+                    let stem: String =
+                        c.id.to_ascii_lowercase()
+                            .chars()
+                            .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '-' })
+                            .take(8)
+                            .collect();
+                    let base = format!("cluster-{}", stem.trim_matches('-'));
+                    let base = base.trim_end_matches('-').to_owned();
+                    let mut name = base.clone();
+                    let mut n = 2;
+                    while names.contains(&name)
+                        || self
+                            .clusters
+                            .iter()
+                            .any(|o| o.name.as_deref() == Some(&name))
+                    {
+                        name = format!("{base}-{n}");
+                        n += 1;
+                    }
+                    name
+                }
+            };
+            names.push(name);
+        }
+        names
     }
 }
 
@@ -464,7 +625,7 @@ fn connectable(addr: SocketAddr) -> SocketAddr {
     }
 }
 
-fn hex_digest(purpose: &str, value: &str) -> String {
+pub(crate) fn hex_digest(purpose: &str, value: &str) -> String {
     hex::encode(Sha256::digest(format!(
         "cce-autopilot-emulator {purpose} {value}"
     )))
@@ -506,10 +667,34 @@ mod tests {
             .token("t");
         assert_eq!(b.credentials.len(), 2);
         assert_eq!(
-            b.clusters,
-            [("x".to_owned(), false), ("y".to_owned(), true)]
+            b.clusters
+                .iter()
+                .map(|c| (c.id.as_str(), c.public))
+                .collect::<Vec<_>>(),
+            [("x", false), ("y", true)]
         );
         assert_eq!(b.tokens, ["t"]);
+    }
+
+    #[test]
+    fn bare_ids_get_readable_unique_names() {
+        let b = Emulator::builder()
+            .cluster("3f0c9a1e-2b4d-4c6e-8f10-123456789abc")
+            .cluster("3F0C9A1E-xyz")
+            .cluster("c")
+            .named_cluster("cluster-c-2", "d")
+            .cluster("C");
+        assert_eq!(
+            b.cluster_names(),
+            [
+                "cluster-3f0c9a1e",
+                "cluster-3f0c9a1e-2",
+                "cluster-c",
+                "cluster-c-2",
+                "cluster-c-3"
+            ]
+        );
+        assert!(b.validate().is_ok());
     }
 
     #[test]
@@ -531,6 +716,15 @@ mod tests {
             Emulator::builder().region(""),
             Emulator::builder().project_id("a/b"),
             Emulator::builder().credentials("A,B", "S"),
+            Emulator::builder().named_cluster("Bad_Name", "a"),
+            Emulator::builder().named_cluster("abc", "a"),
+            Emulator::builder()
+                .named_cluster("prod", "a")
+                .named_cluster("prod", "b"),
+            Emulator::builder()
+                .named_cluster("prod", "a")
+                .named_cluster("web1", "b")
+                .with_alias("prod"),
         ] {
             assert!(
                 matches!(builder.validate(), Err(EmulatorError::InvalidConfig { .. })),

@@ -26,6 +26,9 @@ pub const UNSUPPORTED_CONTENT_TYPE: &str = "CCE.01400006";
 /// 403 from CCE: the project ID in the path is not the emulator's project, or `X-Project-Id` differs from
 /// the project ID in the path.
 pub const PROJECT_FORBIDDEN: &str = "CCE.01403001";
+/// 403 from CCE: the cluster list or show operation, for credentials whose policy does not allow it
+/// (when configured with `deny_cluster_listing`).
+pub const CLUSTER_LIST_FORBIDDEN: &str = "CCE.01403002";
 /// 404 from CCE: no cluster with this ID in the project.
 pub const CLUSTER_NOT_FOUND: &str = "CCE.01404001";
 /// 500 from CCE: the emulator failed to issue a certificate (should not happen).

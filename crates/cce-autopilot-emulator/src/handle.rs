@@ -122,15 +122,37 @@ impl EmulatorHandle {
         &self.cluster_ids
     }
 
+    /// The cluster's name (configured, or generated from its id).
+    pub fn cluster_name(&self, cluster_id: &str) -> Option<&str> {
+        self.shared.any_cluster(cluster_id).map(|c| c.name.as_str())
+    }
+
+    /// Deletes the cluster: from now on the list omits it, and showing it or asking for its certificate
+    /// answers the CCE 404. Its API-server stub keeps listening. `false` for an unknown id.
+    pub fn remove_cluster(&self, cluster_id: &str) -> bool {
+        self.shared
+            .any_cluster(cluster_id)
+            .map(|c| c.deleted.store(true, Ordering::Relaxed))
+            .is_some()
+    }
+
+    /// Sets the cluster's phase, e.g. `Upgrading`. `false` for an unknown id.
+    pub fn set_cluster_phase(&self, cluster_id: &str, phase: &str) -> bool {
+        self.shared
+            .any_cluster(cluster_id)
+            .map(|c| *lock(&c.phase) = phase.to_owned())
+            .is_some()
+    }
+
     /// Whether the cluster has a public IP (`Some(true)`), has none (`Some(false)`), or does not exist.
     pub fn is_public(&self, cluster_id: &str) -> Option<bool> {
-        self.shared.cluster(cluster_id).map(|c| c.public)
+        self.shared.any_cluster(cluster_id).map(|c| c.public)
     }
 
     /// How many certificates have been issued for the cluster so far (0 for an unknown cluster).
     pub fn issued(&self, cluster_id: &str) -> usize {
         self.shared
-            .cluster(cluster_id)
+            .any_cluster(cluster_id)
             .map_or(0, |c| c.issued.load(Ordering::Relaxed))
     }
 
@@ -147,14 +169,14 @@ impl EmulatorHandle {
     /// The cluster's CA certificate, PEM.
     pub fn cluster_ca_pem(&self, cluster_id: &str) -> Option<String> {
         self.shared
-            .cluster(cluster_id)
+            .any_cluster(cluster_id)
             .map(|c| c.ca.cert_pem().to_owned())
     }
 
     /// The URL of the cluster's API-server stub for private or public access (`None` for an unknown
     /// cluster, or for [`Access::External`] on a cluster without a public IP).
     pub fn api_server_url(&self, cluster_id: &str, access: Access) -> Option<String> {
-        let cluster = self.shared.cluster(cluster_id)?;
+        let cluster = self.shared.any_cluster(cluster_id)?;
         match access {
             Access::Internal => Some(cluster.internal_url.clone()),
             Access::External => cluster.external_url.clone(),
@@ -163,14 +185,16 @@ impl EmulatorHandle {
 
     /// The `Port-ID` answered for the cluster.
     pub fn port_id(&self, cluster_id: &str) -> Option<String> {
-        self.shared.cluster(cluster_id).map(|c| c.port_id.clone())
+        self.shared
+            .any_cluster(cluster_id)
+            .map(|c| c.port_id.clone())
     }
 
     /// The subject common names of the clients the cluster's API-server stub accepted, one per TLS
     /// connection, oldest first.
     pub fn accepted_clients(&self, cluster_id: &str) -> Vec<String> {
         self.shared
-            .cluster(cluster_id)
+            .any_cluster(cluster_id)
             .map(|c| lock(&c.accepted_clients).clone())
             .unwrap_or_default()
     }
@@ -178,7 +202,7 @@ impl EmulatorHandle {
     /// How many TLS handshakes the cluster's API-server stub refused (no or a foreign client certificate).
     pub fn rejected_handshakes(&self, cluster_id: &str) -> usize {
         self.shared
-            .cluster(cluster_id)
+            .any_cluster(cluster_id)
             .map_or(0, |c| c.rejected_handshakes.load(Ordering::Relaxed))
     }
 
@@ -245,8 +269,13 @@ pub fn demo_banner(emulator: &EmulatorHandle) -> String {
         let public = emulator.is_public(id).unwrap_or(false);
         let _ = writeln!(
             out,
-            "    {id}  {}",
-            if public { "public IP" } else { "private only" }
+            "    {id}  {}  name {}",
+            if public {
+                "public IP   "
+            } else {
+                "private only"
+            },
+            emulator.cluster_name(id).unwrap_or_default()
         );
         for access in [Access::Internal, Access::External] {
             if let Some(server) = emulator.api_server_url(id, access) {

@@ -132,6 +132,12 @@ pub mod demo {
     pub const PRIVATE_CLUSTER_ID: &str = "3f0c9a1e-2b4d-4c6e-8f10-123456789abc";
     /// The cluster with a public IP.
     pub const PUBLIC_CLUSTER_ID: &str = "7b2e4d6a-9c1f-4e3b-a5d8-0f1e2d3c4b5a";
+    /// The name of the cluster without a public IP.
+    pub const PRIVATE_CLUSTER_NAME: &str = "demo-private";
+    /// The name of the cluster with a public IP.
+    pub const PUBLIC_CLUSTER_NAME: &str = "demo-public";
+    /// The Kubernetes version every cluster has unless configured otherwise.
+    pub const CLUSTER_VERSION: &str = "v1.31";
     /// The Kubernetes version the API-server stubs report (`gitVersion` of `/version`).
     pub const KUBERNETES_VERSION: &str = crate::stub::GIT_VERSION;
 }

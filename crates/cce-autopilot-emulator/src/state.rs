@@ -2,7 +2,7 @@
 //! fault state and the request log.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use cce_autopilot_signing::SecretKey;
@@ -36,6 +36,13 @@ pub(crate) struct Temporary {
 /// One emulated cluster.
 pub(crate) struct Cluster {
     pub(crate) id: String,
+    pub(crate) name: String,
+    pub(crate) alias: Option<String>,
+    pub(crate) version: String,
+    pub(crate) phase: Mutex<String>,
+    pub(crate) created: OffsetDateTime,
+    /// Deleted at run time ([`crate::EmulatorHandle::remove_cluster`]): gone from every route.
+    pub(crate) deleted: AtomicBool,
     pub(crate) public: bool,
     pub(crate) ca: ClusterCa,
     pub(crate) port_id: String,
@@ -109,6 +116,8 @@ pub(crate) struct Shared {
     pub(crate) credentials: Mutex<HashMap<String, Credential>>,
     pub(crate) tokens: Vec<String>,
     pub(crate) clusters: Vec<Arc<Cluster>>,
+    /// The list and show operations answer 403.
+    pub(crate) deny_cluster_listing: bool,
     pub(crate) clock: Clock,
     pub(crate) faults: Mutex<FaultState>,
     pub(crate) log: Mutex<RequestLog>,
@@ -118,7 +127,20 @@ pub(crate) struct Shared {
 }
 
 impl Shared {
+    /// The cluster with this id, unless it was deleted.
     pub(crate) fn cluster(&self, id: &str) -> Option<&Arc<Cluster>> {
+        self.clusters().find(|c| c.id == id)
+    }
+
+    /// The clusters that exist, in the order configured.
+    pub(crate) fn clusters(&self) -> impl Iterator<Item = &Arc<Cluster>> {
+        self.clusters
+            .iter()
+            .filter(|c| !c.deleted.load(Ordering::Relaxed))
+    }
+
+    /// Any cluster with this id, deleted ones included (for the handle's accessors).
+    pub(crate) fn any_cluster(&self, id: &str) -> Option<&Arc<Cluster>> {
         self.clusters.iter().find(|c| c.id == id)
     }
 }

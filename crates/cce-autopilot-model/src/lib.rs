@@ -1,8 +1,10 @@
-//! Wire types of the CCE Autopilot "get cluster certificate" API
-//! (`POST /autopilot/v3/projects/{project_id}/clusters/{cluster_id}/clustercert`).
+//! Wire types of the CCE Autopilot API: the "get cluster certificate" operation
+//! (`POST /autopilot/v3/projects/{project_id}/clusters/{cluster_id}/clustercert`) and the cluster list and
+//! show operations (`GET …/clusters`, `GET …/clusters/{cluster_id}`).
 //!
 //! Pure data, no I/O: the validated request body [`CertDuration`], the kubeconfig the service answers with
-//! ([`Kubeconfig`]), and the error bodies of the service and its gateway ([`ErrorBody`]).
+//! ([`Kubeconfig`]), the clusters of a project ([`AutopilotClusterList`], [`AutopilotCluster`]), and the
+//! error bodies of the service and its gateway ([`ErrorBody`]).
 //!
 //! ```
 //! use cce_autopilot_model::{Access, CertDuration, Kubeconfig};
@@ -24,10 +26,15 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+mod cluster;
 mod duration;
 mod error_body;
 mod kubeconfig;
 
+pub use cluster::{
+    AutopilotCluster, AutopilotClusterList, ClusterEndpoint, ClusterMetadata, ClusterPhase,
+    ClusterSpec, ClusterStatus,
+};
 pub use duration::{CertDuration, DurationTooLong, InvalidDuration, five_years_after};
 pub use error_body::ErrorBody;
 pub use kubeconfig::{

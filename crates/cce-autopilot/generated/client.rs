@@ -41,10 +41,10 @@ pub mod types {
     }
 }
 #[derive(Clone, Debug)]
-/**Client for CCE Autopilot cluster certificate API
+/**Client for CCE Autopilot cluster certificate and cluster API
 
-Huawei Cloud CCE Autopilot: obtain the certificate information (a kubeconfig) of a cluster.
-Applies to clusters of version 1.13 and later.
+Huawei Cloud CCE Autopilot: obtain the certificate information (a kubeconfig) of a cluster, and list or
+show the clusters of a project. The certificate operation applies to clusters of version 1.13 and later.
 
 Requests are authenticated either with an AK/SK signature or with an IAM token in `X-Auth-Token`
 (see `components.securitySchemes`). The request headers of Table 2 (`Content-Type`, `X-Auth-Token`) are
@@ -116,6 +116,60 @@ const _: () = {
     {}
 };
 impl Client {
+    /**List the clusters of a project
+
+Lists every Autopilot cluster of the project, optionally only those in a phase, of a type or of a
+Kubernetes version. No body; authenticated like the certificate operation.
+
+
+Sends a `GET` request to `/autopilot/v3/projects/{project_id}/clusters`
+
+Arguments:
+- `project_id`: Project ID; see "how to obtain the parameters in the API URI". Constraint: none.
+Range: the account's project ID. Default: none.
+
+- `detail`: "true" adds totals to each cluster's metadata.annotations (nodes, healthy nodes, CPU, memory, add-ons).
+
+- `status`: Only clusters in this phase (the values of AutopilotClusterStatus.phase).
+- `type_`: Only clusters of this type; the SDK documents VirtualMachine.
+- `version`: Only clusters of this Kubernetes version, e.g. v1.31.
+```text
+let response = client.list_autopilot_clusters()
+    .project_id(project_id)
+    .detail(detail)
+    .status(status)
+    .type_(type_)
+    .version(version)
+    .send()
+    .await;
+```*/
+    pub fn list_autopilot_clusters(&self) -> builder::ListAutopilotClusters<'_> {
+        builder::ListAutopilotClusters::new(self)
+    }
+    /**Show one cluster
+
+The cluster with this id: the same object as one item of the list. An unknown id is a CCE 404.
+
+
+Sends a `GET` request to `/autopilot/v3/projects/{project_id}/clusters/{cluster_id}`
+
+Arguments:
+- `project_id`: Project ID; see "how to obtain the parameters in the API URI". Constraint: none.
+Range: the account's project ID. Default: none.
+
+- `cluster_id`: The cluster id (AutopilotClusterMetadata.uid).
+- `detail`: As for the list.
+```text
+let response = client.show_autopilot_cluster()
+    .project_id(project_id)
+    .cluster_id(cluster_id)
+    .detail(detail)
+    .send()
+    .await;
+```*/
+    pub fn show_autopilot_cluster(&self) -> builder::ShowAutopilotCluster<'_> {
+        builder::ShowAutopilotCluster::new(self)
+    }
     /**Get the cluster certificate
 
 Obtains the certificate information (a kubeconfig) of the specified cluster, with a client certificate
@@ -155,6 +209,276 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
+    /**Builder for [`Client::list_autopilot_clusters`]
+
+[`Client::list_autopilot_clusters`]: super::Client::list_autopilot_clusters*/
+    #[derive(Debug, Clone)]
+    pub struct ListAutopilotClusters<'a> {
+        client: &'a super::Client,
+        project_id: Result<::std::string::String, String>,
+        detail: Result<Option<::std::string::String>, String>,
+        status: Result<Option<::std::string::String>, String>,
+        type_: Result<Option<::std::string::String>, String>,
+        version: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ListAutopilotClusters<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                project_id: Err("project_id was not initialized".to_string()),
+                detail: Ok(None),
+                status: Ok(None),
+                type_: Ok(None),
+                version: Ok(None),
+            }
+        }
+        pub fn project_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.project_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for project_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn detail<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.detail = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for detail failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for status failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn type_<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.type_ = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for type_ failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn version<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.version = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for version failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/autopilot/v3/projects/{project_id}/clusters`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<cce_autopilot_model::AutopilotClusterList>,
+            Error<cce_autopilot_model::ErrorBody>,
+        > {
+            let Self { client, project_id, detail, status, type_, version } = self;
+            let project_id = project_id.map_err(Error::InvalidRequest)?;
+            let detail = detail.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let type_ = type_.map_err(Error::InvalidRequest)?;
+            let version = version.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/autopilot/v3/projects/{}/clusters", client.baseurl, encode_path(&
+                project_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("detail", &detail))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .query(&progenitor_client::QueryParam::new("type", &type_))
+                .query(&progenitor_client::QueryParam::new("version", &version))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "list_autopilot_clusters",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::show_autopilot_cluster`]
+
+[`Client::show_autopilot_cluster`]: super::Client::show_autopilot_cluster*/
+    #[derive(Debug, Clone)]
+    pub struct ShowAutopilotCluster<'a> {
+        client: &'a super::Client,
+        project_id: Result<::std::string::String, String>,
+        cluster_id: Result<::std::string::String, String>,
+        detail: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> ShowAutopilotCluster<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                project_id: Err("project_id was not initialized".to_string()),
+                cluster_id: Err("cluster_id was not initialized".to_string()),
+                detail: Ok(None),
+            }
+        }
+        pub fn project_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.project_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for project_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn cluster_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.cluster_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for cluster_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn detail<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.detail = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for detail failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/autopilot/v3/projects/{project_id}/clusters/{cluster_id}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<cce_autopilot_model::AutopilotCluster>,
+            Error<cce_autopilot_model::ErrorBody>,
+        > {
+            let Self { client, project_id, cluster_id, detail } = self;
+            let project_id = project_id.map_err(Error::InvalidRequest)?;
+            let cluster_id = cluster_id.map_err(Error::InvalidRequest)?;
+            let detail = detail.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/autopilot/v3/projects/{}/clusters/{}", client.baseurl, encode_path(&
+                project_id.to_string()), encode_path(& cluster_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("detail", &detail))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "show_autopilot_cluster",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::create_autopilot_kubernetes_cluster_cert`]
 
 [`Client::create_autopilot_kubernetes_cluster_cert`]: super::Client::create_autopilot_kubernetes_cluster_cert*/

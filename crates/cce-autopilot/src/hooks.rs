@@ -51,8 +51,13 @@ impl ClientHooks<Inner> for Generated {
                     .into(),
             ));
         }
+        let headers = request.headers_mut();
         // progenitor adds `api-version`, which the service does not define and the official SDKs never send.
-        request.headers_mut().remove("api-version");
+        headers.remove("api-version");
+        // The official SDKs send (and sign) `Content-Type: application/json` on bodiless GETs too.
+        headers.entry(reqwest::header::CONTENT_TYPE).or_insert(
+            reqwest::header::HeaderValue::from_static("application/json"),
+        );
         Ok(())
     }
 

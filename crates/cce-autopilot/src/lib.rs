@@ -1,5 +1,6 @@
 //! Client for Huawei Cloud CCE Autopilot's "get cluster certificate" API: a kubeconfig whose client
-//! certificate is valid for the number of days you ask for, signed on the wire exactly like the official SDKs.
+//! certificate is valid for the number of days you ask for, signed on the wire exactly like the official SDKs
+//! — and the clusters of a project, by name.
 //!
 //! ```no_run
 //! use cce_autopilot::{CertDuration, Client};
@@ -26,6 +27,7 @@ mod builder;
 mod cert;
 mod chain;
 mod client;
+mod clusters;
 mod credentials;
 mod env;
 mod error;
@@ -54,11 +56,12 @@ mod generated {
 
 pub use builder::ClientBuilder;
 pub use cce_autopilot_model::{
-    Access, AccessEntry, CertDuration, ClusterCert as ClusterEndpoint, Context, DurationTooLong,
-    ErrorBody, InvalidDuration, Kubeconfig, NamedCluster, NamedContext, NamedUser, User,
+    Access, AccessEntry, CertDuration, ClusterPhase, Context, DurationTooLong, ErrorBody,
+    InvalidDuration, Kubeconfig, NamedCluster, NamedContext, NamedUser, User,
 };
 pub use cert::{ClusterCert, ClusterCertRequest};
 pub use client::Client;
+pub use clusters::{Cluster, Endpoint, ListClusters, ShowCluster, find as find_cluster};
 pub use credentials::{BoxFuture, Credentials, ProvideCredentials};
 pub use env::Environment;
 pub use error::{Error, ErrorKind, Result, ServiceError};

@@ -28,7 +28,7 @@ const PORT_ID: HeaderName = HeaderName::from_static("port-id");
 /// The only user entry the service writes.
 const USER_NAME: &str = "user";
 
-fn invalid(message: impl Into<String>) -> ApiError {
+pub(super) fn invalid(message: impl Into<String>) -> ApiError {
     ApiError::new(
         StatusCode::BAD_REQUEST,
         codes::INVALID_REQUEST,
@@ -161,26 +161,14 @@ fn context(access: Access) -> NamedContext {
     }
 }
 
-pub(super) async fn cluster_cert(
-    State(shared): State<Arc<Shared>>,
-    path: Result<Path<(String, String)>, PathRejection>,
-    req: Request,
-) -> Result<Response, ApiError> {
-    let Path((project_id, cluster_id)) =
-        path.map_err(|e| invalid(format!("the path does not decode ({e})")))?;
-    let (parts, body) = req.into_parts();
-    let body = read_body(body).await?;
-    let identity = authenticate(
-        &shared,
-        &Incoming {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-            body: &body,
-        },
-    )?;
-
-    if let Some(header) = parts.headers.get(HEADER_PROJECT_ID) {
+/// The project checks of every CCE operation: `X-Project-Id`, when sent, must be the path's project, and
+/// that must be the emulator's.
+pub(super) fn check_project(
+    shared: &Shared,
+    headers: &axum::http::HeaderMap,
+    project_id: &str,
+) -> Result<(), ApiError> {
+    if let Some(header) = headers.get(HEADER_PROJECT_ID) {
         let header = String::from_utf8_lossy(header.as_bytes());
         if header.trim() != project_id {
             return Err(ApiError::new(
@@ -202,17 +190,43 @@ pub(super) async fn cluster_cert(
             ),
         ));
     }
+    Ok(())
+}
+
+/// The CCE 404 for a cluster id the project does not have.
+pub(super) fn cluster_not_found(cluster_id: &str, project_id: &str) -> ApiError {
+    ApiError::new(
+        StatusCode::NOT_FOUND,
+        codes::CLUSTER_NOT_FOUND,
+        format!("Resource not found: cluster {cluster_id} does not exist in project {project_id}"),
+    )
+}
+
+pub(super) async fn cluster_cert(
+    State(shared): State<Arc<Shared>>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    let Path((project_id, cluster_id)) =
+        path.map_err(|e| invalid(format!("the path does not decode ({e})")))?;
+    let (parts, body) = req.into_parts();
+    let body = read_body(body).await?;
+    let identity = authenticate(
+        &shared,
+        &Incoming {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            body: &body,
+        },
+    )?;
+
+    check_project(&shared, &parts.headers, &project_id)?;
     check_content_type(parts.headers.get(CONTENT_TYPE))?;
     let duration = parse_duration(&body, shared.clock.now().date())?;
-    let cluster = shared.cluster(&cluster_id).ok_or_else(|| {
-        ApiError::new(
-            StatusCode::NOT_FOUND,
-            codes::CLUSTER_NOT_FOUND,
-            format!(
-                "Resource not found: cluster {cluster_id} does not exist in project {project_id}"
-            ),
-        )
-    })?;
+    let cluster = shared
+        .cluster(&cluster_id)
+        .ok_or_else(|| cluster_not_found(&cluster_id, &project_id))?;
 
     let not_before = shared.clock.now() - BACKDATE;
     let issued = cluster

@@ -4,6 +4,7 @@
 
 mod auth;
 mod cce;
+mod clusters;
 mod iam;
 mod jackson;
 mod metadata;
@@ -129,6 +130,14 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route(
             "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}/clustercert",
             post(cce::cluster_cert),
+        )
+        .route(
+            "/autopilot/v3/projects/{project_id}/clusters",
+            get(clusters::list),
+        )
+        .route(
+            "/autopilot/v3/projects/{project_id}/clusters/{cluster_id}",
+            get(clusters::show),
         )
         .route("/v3/projects", get(iam::projects))
         .route("/meta-data/latest/api/token", put(metadata::token))
