@@ -139,9 +139,16 @@ fn exit_codes_tell_usage_auth_service_and_network_apart() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
-    // 4: unknown cluster.
+    // 2: an unknown name, before any certificate is asked for.
     let out = get(&emu, home.path())
-        .args(["--cluster-id", "no-such-cluster"])
+        .args(["--cluster", "no-such-cluster"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no cluster named"));
+    // 4: an unknown id: the service's 404.
+    let out = get(&emu, home.path())
+        .args(["--cluster-id", "00000000-0000-4000-8000-000000000000"])
         .output()
         .unwrap();
     assert_eq!(out.status.code(), Some(4));
@@ -163,7 +170,12 @@ fn exit_codes_tell_usage_auth_service_and_network_apart() {
             "--timeout",
             "2s",
         ])
-        .args(["kubeconfig", "get", "--cluster-id", "c"])
+        .args([
+            "kubeconfig",
+            "get",
+            "--cluster-id",
+            demo::PRIVATE_CLUSTER_ID,
+        ])
         .output()
         .unwrap();
     assert_eq!(

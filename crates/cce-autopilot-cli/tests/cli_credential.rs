@@ -149,7 +149,7 @@ fn the_second_run_is_served_from_the_cache() {
     let second = run();
     assert_eq!(first, second);
     assert_eq!(emu.issued(PRIVATE_CLUSTER_ID), 1);
-    assert_eq!(files_in(&cache_dir(home.path())).len(), 1);
+    assert_eq!(cache_entries(&cache_dir(home.path())).len(), 1);
 }
 
 #[test]
@@ -190,7 +190,7 @@ fn another_duration_gets_its_own_entry() {
     assert_eq!(run("1"), one);
     assert_eq!(run("2"), two);
     assert_eq!(emu.issued(PRIVATE_CLUSTER_ID), 2);
-    assert_eq!(files_in(&cache_dir(home.path())).len(), 2);
+    assert_eq!(cache_entries(&cache_dir(home.path())).len(), 2);
 }
 
 #[test]
@@ -238,7 +238,7 @@ fn another_access_key_gets_its_own_entry() {
         alice
     );
     assert_eq!(emu.issued(PRIVATE_CLUSTER_ID), 2);
-    let files = files_in(&cache_dir(home.path()));
+    let files = cache_entries(&cache_dir(home.path()));
     assert_eq!(files.len(), 2);
     for file in files {
         let text = std::fs::read_to_string(file).unwrap();
@@ -267,7 +267,7 @@ fn renew_before_beyond_the_remaining_validity_fetches_a_new_certificate() {
     // The renewed certificate replaced the old one in the cache.
     assert_eq!(run("10m"), renewed);
     assert_eq!(emu.issued(PRIVATE_CLUSTER_ID), 2);
-    assert_eq!(files_in(&cache_dir(home.path())).len(), 1);
+    assert_eq!(cache_entries(&cache_dir(home.path())).len(), 1);
 }
 
 #[test]
@@ -278,7 +278,7 @@ fn a_corrupt_cache_file_is_ignored_and_replaced() {
     let mut cmd = plugin(&emu, home.path(), PRIVATE_CLUSTER_ID);
     cmd.arg("--cache-dir").arg(&dir);
     run_ok(cmd);
-    let [file] = files_in(&dir).try_into().expect("one cache file");
+    let [file] = cache_entries(&dir).try_into().expect("one cache file");
     std::fs::write(&file, "{\"version\": 1, \"key\": {\"endpoint\": tr").unwrap();
 
     let output = plugin(&emu, home.path(), PRIVATE_CLUSTER_ID)
@@ -316,7 +316,7 @@ fn a_cache_entry_that_cannot_be_read_or_written_does_not_stop_kubectl() {
     let mut cmd = plugin(&emu, home.path(), PRIVATE_CLUSTER_ID);
     cmd.arg("--cache-dir").arg(&dir);
     run_ok(cmd);
-    let [file] = files_in(&dir).try_into().expect("one cache file");
+    let [file] = cache_entries(&dir).try_into().expect("one cache file");
     // A directory where the entry should be: reading fails, and so does replacing it.
     std::fs::remove_file(&file).unwrap();
     std::fs::create_dir(&file).unwrap();
@@ -347,13 +347,13 @@ fn the_default_cache_is_under_home_0700_with_0600_files() {
     run_ok(plugin(&emu, home.path(), PRIVATE_CLUSTER_ID));
     let dir = home.path().join(".cache/cce-autopilot/credentials");
     assert_eq!(mode(&dir), 0o700);
-    let files = files_in(&dir);
+    let files = cache_entries(&dir);
     assert_eq!(files.len(), 1);
     assert_eq!(mode(&files[0]), 0o600);
     assert!(files[0].extension().is_some_and(|e| e == "json"));
     // No temporary files left behind.
     run_ok(plugin(&emu, home.path(), PRIVATE_CLUSTER_ID));
-    assert_eq!(files_in(&dir).len(), 1);
+    assert_eq!(cache_entries(&dir).len(), 1);
     assert_eq!(emu.issued(PRIVATE_CLUSTER_ID), 1);
 }
 
@@ -367,7 +367,7 @@ fn xdg_cache_home_moves_the_cache_and_cache_dir_wins_over_it() {
     cmd.env("XDG_CACHE_HOME", &xdg);
     run_ok(cmd);
     let dir = xdg.join("cce-autopilot/credentials");
-    assert_eq!(files_in(&dir).len(), 1);
+    assert_eq!(cache_entries(&dir).len(), 1);
     assert_eq!(mode(&dir), 0o700);
     assert!(!home.path().join(".cache").exists());
 
@@ -377,7 +377,7 @@ fn xdg_cache_home_moves_the_cache_and_cache_dir_wins_over_it() {
         .arg("--cache-dir")
         .arg(&explicit);
     run_ok(cmd);
-    assert_eq!(files_in(&explicit).len(), 1);
+    assert_eq!(cache_entries(&explicit).len(), 1);
     assert_eq!(mode(&explicit), 0o700);
     assert_eq!(emu.issued(PRIVATE_CLUSTER_ID), 2);
 }
@@ -392,7 +392,7 @@ fn the_cache_file_holds_the_key_fields_and_no_secret_key() {
         .arg("--cache-dir")
         .arg(&dir);
     let answer = run_ok(cmd);
-    let [file] = files_in(&dir).try_into().expect("one cache file");
+    let [file] = cache_entries(&dir).try_into().expect("one cache file");
     let text = std::fs::read_to_string(&file).unwrap();
     assert!(!text.contains(emu.secret_key()));
     let stored: Value = serde_json::from_str(&text).unwrap();
@@ -406,19 +406,31 @@ fn the_cache_file_holds_the_key_fields_and_no_secret_key() {
     assert_eq!(
         fields,
         [
+            "ca_sha256",
+            "checksum",
             "client_certificate_pem",
             "client_key_pem",
+            "cluster_id",
+            "cluster_name",
             "key",
             "not_after",
             "version"
         ]
     );
+    assert_eq!(stored["version"], 2);
     assert_eq!(stored["not_after"], answer["status"]["expirationTimestamp"]);
+    assert_eq!(stored["cluster_id"], PUBLIC_CLUSTER_ID);
+    let ca = emu.cluster_ca_pem(PUBLIC_CLUSTER_ID).unwrap();
+    assert_eq!(
+        stored["ca_sha256"],
+        cce_autopilot_cli::commands::credential::ca_fingerprint(ca.as_bytes()),
+        "the CA the certificate was issued under"
+    );
     let key = &stored["key"];
-    assert_eq!(key["cluster_id"], PUBLIC_CLUSTER_ID);
-    assert_eq!(key["project_id"], emu.project_id());
+    assert_eq!(key["cluster"], PUBLIC_CLUSTER_ID);
+    assert_eq!(key["project"], emu.project_id());
     assert_eq!(key["access"], "internal");
-    assert_eq!(key["access_key_id"], emu.access_key());
+    assert_eq!(key["identity"], format!("ak:{}", emu.access_key()));
     assert_eq!(key["duration"], 3);
     assert!(key["endpoint"].as_str().unwrap().starts_with(emu.url()));
 }
@@ -437,7 +449,7 @@ fn external_access_of_a_private_cluster_is_a_usage_error() {
     assert!(output.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("--access internal"), "{stderr}");
-    assert!(files_in(&cache_dir(home.path())).is_empty());
+    assert!(cache_entries(&cache_dir(home.path())).is_empty());
 }
 
 #[test]

@@ -129,7 +129,7 @@ fn kubectl_version_twice_issues_one_certificate(api_version: &str) {
         accepted.iter().all(|cn| cn == emu.access_key()),
         "{accepted:?}"
     );
-    assert_eq!(files_in(&cache).len(), 1);
+    assert_eq!(cache_entries(&cache).len(), 1);
 }
 
 #[test]

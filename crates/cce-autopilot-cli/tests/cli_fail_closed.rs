@@ -33,6 +33,9 @@ fn answering(status: u16, body: &'static str) -> (String, Arc<AtomicUsize>) {
     (url, seen)
 }
 
+/// Shaped like a cluster id, so `get` asks for its certificate without a list call first.
+const CLUSTER: &str = "3f0c9a1e-2b4d-4c6e-8f10-123456789abc";
+
 const KEY_B64: &str =
     "LS0tLS1CRUdJTiBFQyBQUklWQVRFIEtFWS0tLS0tCk1IY0NBUUVFSUJhc2U2NEtleU1hdGVyaWFsCg";
 
@@ -56,7 +59,7 @@ fn a_malformed_200_carrying_key_material_exits_4_and_shows_none_of_it() {
             cmd.arg(flag);
         }
         let out = cmd
-            .args(["kubeconfig", "get", "--cluster-id", "c1"])
+            .args(["kubeconfig", "get", "--cluster-id", CLUSTER])
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&out.stdout);
@@ -86,7 +89,7 @@ fn a_duration_past_five_years_from_today_is_refused_before_any_request() {
         .env("HUAWEICLOUD_SDK_AK", "AK")
         .env("HUAWEICLOUD_SDK_SK", "SK")
         .args(["--endpoint", &url, "--project-id", "p"])
-        .args(["kubeconfig", "get", "--cluster-id", "c1", "--duration"])
+        .args(["kubeconfig", "get", "--cluster", CLUSTER, "--duration"])
         .arg(&too_long)
         .output()
         .unwrap();
@@ -108,7 +111,7 @@ fn a_duration_past_five_years_from_today_is_refused_before_any_request() {
 fn dot_ids_are_refused_before_any_request() {
     let (url, seen) = answering(500, "{}");
     let home = tempfile::tempdir().unwrap();
-    for (cluster, project) in [(".", "p"), ("..", "p"), ("c1", ".."), ("c1", ".")] {
+    for (cluster, project) in [(".", "p"), ("..", "p"), (CLUSTER, ".."), ("c1", ".")] {
         let out = cli(home.path())
             .env("HUAWEICLOUD_SDK_AK", "AK")
             .env("HUAWEICLOUD_SDK_SK", "SK")

@@ -8,7 +8,7 @@ mod support;
 use std::time::Duration;
 
 use cce_autopilot_emulator::{Emulator, FaultScope, Faults, RejectStatus, Trigger, demo};
-use support::{cli, files_in, start};
+use support::{cache_entries, cli, files_in, start};
 
 const EXISTING: &str = "apiVersion: v1\nkind: Config\nclusters:\n- name: theirs\n  cluster:\n    server: https://10.0.0.1:6443\ncontexts:\n- name: theirs\n  context:\n    cluster: theirs\n    user: theirs\nusers:\n- name: theirs\n  user:\n    token: t0ken\ncurrent-context: theirs\n";
 
@@ -146,7 +146,7 @@ fn a_failed_plugin_run_leaves_no_cache_entry_and_prints_nothing() {
             "{name}: kubectl must not get a half credential"
         );
         let entries = if cache.exists() {
-            files_in(&cache)
+            cache_entries(&cache)
         } else {
             Vec::new()
         };

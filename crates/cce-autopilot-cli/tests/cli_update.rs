@@ -137,7 +137,14 @@ fn update_into_an_existing_file_keeps_foreign_entries_and_replaces_its_own_in_pl
         "the other cluster's user is untouched"
     );
     assert_eq!(again.unknown, before.unknown);
-    assert!(second.stderr.contains("replaced user"), "{}", second.stderr);
+    assert!(
+        second.stderr.contains(&format!(
+            "updated user {}: client-certificate-data, client-key-data",
+            user(PRIVATE)
+        )),
+        "only the new certificate and key change: {}",
+        second.stderr
+    );
     assert!(
         second.stderr.contains("2 entries unchanged"),
         "{}",
@@ -369,7 +376,10 @@ fn a_foreign_entry_of_the_same_name_is_an_error_without_force() {
     ]);
     run.code(6, "another cluster's name");
     assert!(
-        run.stderr.contains(&format!("belongs to cluster {PUBLIC}")),
+        run.stderr.contains(&format!(
+            "belongs to cluster {}",
+            cce_autopilot_emulator::demo::PUBLIC_CLUSTER_NAME
+        )),
         "{}",
         run.stderr
     );
@@ -460,7 +470,11 @@ fn dry_run_prints_only_the_changes_without_key_material_and_writes_nothing() {
 
     // Only the entries that change: neither the foreign nor the other cluster's entries.
     assert!(!run.stdout.contains("theirs"), "{}", run.stdout);
-    let mentions: Vec<&str> = run.stdout.lines().filter(|l| l.contains(PRIVATE)).collect();
+    let mentions: Vec<&str> = run
+        .stdout
+        .lines()
+        .filter(|l| l.contains(&name_of(PRIVATE)))
+        .collect();
     assert_eq!(
         mentions,
         [format!("  from: {}", ctx(PRIVATE, "internal"))],
@@ -515,12 +529,12 @@ fn exec_entry_records_the_credential_command_and_kubectl_accepts_it() {
         "7",
     ]);
     run.success("update --exec");
-    let context = format!("cce_cn-north-4_{PRIVATE}_internal");
+    let context = format!("cce_cn-north-4_{}_internal", name_of(PRIVATE));
     let view = world.kubectl_accepts(&file, &context);
     let user = &view["users"][0];
     assert_eq!(
         user["name"],
-        json!(format!("cce_cn-north-4_{PRIVATE}_user"))
+        json!(format!("cce_cn-north-4_{}_user", name_of(PRIVATE)))
     );
     assert!(user["user"].get("client-key-data").is_none(), "{user}");
     let exec = &user["user"]["exec"];
@@ -536,7 +550,7 @@ fn exec_entry_records_the_credential_command_and_kubectl_accepts_it() {
         exec["args"],
         json!([
             "credential",
-            "--cluster-id",
+            "--cluster",
             PRIVATE,
             "--access",
             "internal",
@@ -551,7 +565,11 @@ fn exec_entry_records_the_credential_command_and_kubectl_accepts_it() {
         ])
     );
     assert_eq!(exec["interactiveMode"], json!("Never"));
-    assert_eq!(exec["provideClusterInfo"], json!(false));
+    assert_eq!(
+        exec["provideClusterInfo"],
+        json!(true),
+        "the plugin sees the CA kubectl trusts"
+    );
     assert!(
         exec["installHint"]
             .as_str()
@@ -622,6 +640,7 @@ fn kube_rs_loads_the_written_file() {
 /// the data sizes.
 fn redact(world: &World, text: &str) -> String {
     let mut out = text.replace(&world.home.path().display().to_string(), "[HOME]");
+    out = out.replace(world.emu.url(), "[EMULATOR]");
     for id in [PRIVATE, PUBLIC] {
         for (access, label) in [
             (Access::Internal, "[INTERNAL-URL]"),
@@ -668,7 +687,7 @@ fn kubectl_uses_the_exec_entry_and_the_second_run_is_served_from_the_cache() {
     let context = world
         .kubectl_contexts(&file)
         .into_iter()
-        .find(|c| c.contains(PRIVATE) && c.ends_with("_internal"))
+        .find(|c| c.contains(&name_of(PRIVATE)) && c.ends_with("_internal"))
         .expect("the cluster's internal context");
     let after_update = world.emu.issued(PRIVATE);
 
@@ -705,5 +724,15 @@ fn kubectl_uses_the_exec_entry_and_the_second_run_is_served_from_the_cache() {
         "one certificate for two kubectl runs"
     );
     let cache = world.home.path().join(".cache/cce-autopilot/credentials");
-    assert_eq!(fs::read_dir(&cache).unwrap().count(), 1, "one cache entry");
+    let entries = fs::read_dir(&cache)
+        .unwrap()
+        .filter(|e| {
+            e.as_ref()
+                .unwrap()
+                .path()
+                .extension()
+                .is_some_and(|x| x == "json")
+        })
+        .count();
+    assert_eq!(entries, 1, "one cache entry");
 }

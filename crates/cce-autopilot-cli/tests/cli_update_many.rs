@@ -9,13 +9,43 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Instant;
 
-use cce_autopilot_emulator::Emulator;
+use cce_autopilot_emulator::{Emulator, demo};
 use cce_autopilot_kubeconfig::{KubeconfigFile, lock_path_for};
 use cli_update_support::*;
 
 #[test]
-fn several_clusters_with_one_unknown_exit_8_and_merge_the_others() {
+fn an_unknown_name_fails_before_any_certificate_is_asked_for_naming_the_nearest() {
     let world = World::new();
+    let file = world.path("typo.yaml");
+    let run = world.update(&[
+        "--kubeconfig",
+        file.to_str().unwrap(),
+        "--cluster",
+        demo::PRIVATE_CLUSTER_NAME,
+        "--cluster",
+        "demo-pubilc",
+    ]);
+    run.code(2, "unknown name");
+    assert!(
+        run.stderr.contains("no cluster named \"demo-pubilc\"")
+            && run
+                .stderr
+                .contains(&format!("did you mean {}", demo::PUBLIC_CLUSTER_NAME)),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        world.emu.issued(PRIVATE),
+        0,
+        "refused before any certificate"
+    );
+    assert!(!file.exists());
+}
+
+/// Credentials that may not list clusters: the values are taken as ids, one of which does not exist.
+#[test]
+fn several_clusters_with_one_unknown_exit_8_and_merge_the_others() {
+    let world = World::with(Emulator::builder().deny_cluster_listing());
     let file = world.path("many.yaml");
     fs::write(&file, FOREIGN_YAML).unwrap();
     let run = world.update(&[
@@ -43,14 +73,19 @@ fn several_clusters_with_one_unknown_exit_8_and_merge_the_others() {
     assert!(line.contains("CCE.01404001"), "{line}");
     assert!(line.contains("request id "), "{line}");
 
+    assert!(
+        run.stderr.contains("may not list clusters"),
+        "one note: {}",
+        run.stderr
+    );
     let written = parse(&file);
     let (_, _, contexts) = names_of(&written);
     assert_eq!(
         contexts,
         [
             "theirs".to_owned(),
-            ctx(PRIVATE, "internal"),
-            ctx(PUBLIC, "external")
+            ctx_by_id(PRIVATE, "internal"),
+            ctx_by_id(PUBLIC, "external")
         ]
     );
     assert_eq!(
@@ -82,14 +117,14 @@ fn several_clusters_with_one_unknown_exit_8_and_merge_the_others() {
     let again = parse(&file);
     assert_eq!(
         again.current_context(),
-        Some(ctx(PUBLIC, "external").as_str())
+        Some(ctx_by_id(PUBLIC, "external").as_str())
     );
     assert_eq!(names_of(&again), names_of(&written), "replaced in place");
 }
 
 #[test]
 fn several_clusters_all_failing_write_nothing() {
-    let world = World::new();
+    let world = World::with(Emulator::builder().deny_cluster_listing());
     let file = world.path("none.yaml");
     let run = world.update(&[
         "--kubeconfig",
@@ -151,13 +186,14 @@ fn get_with_two_clusters_writes_one_private_file_each() {
     }
     assert_eq!(fs::read_dir(&dir).unwrap().count(), 2);
 
-    // With one unknown cluster: exit 8, the good file is written.
+    // With one unknown cluster id: exit 8, the good file is written.
+    let missing = "00000000-0000-4000-8000-000000000000";
     let dir2 = world.path("out2");
     let run = world.run([
         "kubeconfig",
         "get",
         "--cluster-id",
-        "missing",
+        missing,
         "--cluster-id",
         PRIVATE,
         "-o",
@@ -167,12 +203,12 @@ fn get_with_two_clusters_writes_one_private_file_each() {
     ]);
     run.code(8, "get with one unknown cluster");
     assert!(
-        run.stderr.contains("error: cluster missing: "),
+        run.stderr.contains(&format!("error: cluster {missing}: ")),
         "{}",
         run.stderr
     );
     assert!(dir2.join(format!("{PRIVATE}.json")).exists());
-    assert!(!dir2.join("missing.json").exists());
+    assert!(!dir2.join(format!("{missing}.json")).exists());
 
     // One cluster and an existing directory: DIR/<id>.yaml.
     world

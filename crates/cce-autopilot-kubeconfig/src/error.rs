@@ -157,6 +157,21 @@ pub enum Error {
         path: PathBuf,
     },
 
+    /// An entry to write has the name of an entry of ours for another cluster.
+    #[error(
+        "{kind} {name:?} already exists in {path:?} and belongs to cluster {cluster}; choose other names with --alias/--user-alias, or pass --force to replace it"
+    )]
+    OwnedByAnotherCluster {
+        /// The list.
+        kind: EntryKind,
+        /// The entry's name.
+        name: String,
+        /// The file the existing entry comes from.
+        path: PathBuf,
+        /// The other cluster's name, else its id.
+        cluster: String,
+    },
+
     /// A cluster entry would carry a CA together with `insecure-skip-tls-verify: true`.
     #[error(
         "cluster {name:?} sets {ca_field} together with insecure-skip-tls-verify: true, which kubectl rejects (\"specifying a root certificates file with the insecure flag is not allowed\"); keep the CA (and set tls-server-name if the address is not in the server certificate) or drop it and keep insecure-skip-tls-verify"
@@ -166,6 +181,15 @@ pub enum Error {
         name: String,
         /// `certificate-authority-data` or `certificate-authority`.
         ca_field: &'static str,
+    },
+
+    /// The cluster has no endpoint of the access asked for.
+    #[error("{}", no_access_message(*access, offered))]
+    NoAccess {
+        /// The access asked for.
+        access: cce_autopilot_model::Access,
+        /// The contexts the service's answer has.
+        offered: Vec<String>,
     },
 
     /// The service's answer does not fit a kubeconfig entry.
@@ -247,6 +271,23 @@ pub enum Error {
 
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+fn no_access_message(access: cce_autopilot_model::Access, offered: &[String]) -> String {
+    let offered = if offered.is_empty() {
+        "none".to_owned()
+    } else {
+        offered.join(", ")
+    };
+    match access {
+        cce_autopilot_model::Access::External => format!(
+            "the cluster has no public endpoint (the service returned the contexts: {offered}); use --access \
+             internal, or bind an elastic IP to the cluster first"
+        ),
+        cce_autopilot_model::Access::Internal => format!(
+            "the service returned no usable internal context (contexts: {offered}); this answer cannot be merged"
+        ),
+    }
+}
 
 fn location_suffix(line: Option<usize>, column: Option<usize>) -> String {
     match (line, column) {

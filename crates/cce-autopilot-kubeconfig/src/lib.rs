@@ -35,17 +35,15 @@
 //! the helpers for other private files).
 
 mod convert;
+mod edit;
 mod error;
 pub mod fs;
 mod load;
 mod lock;
+pub mod managed;
 mod merge;
 mod model;
 mod paths;
-
-use std::collections::BTreeSet;
-use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant};
 
 pub use error::{EntryKind, Error, HolderLiveness, LockHolder, Result};
 pub use fs::{backup_path_for, write_atomic};
@@ -58,61 +56,7 @@ pub use model::{
 };
 pub use paths::{KubeconfigPaths, PathSource};
 
-/// How [`update`] behaves.
-#[non_exhaustive]
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct UpdateOptions {
-    /// Compute the report without locking or writing anything.
-    pub dry_run: bool,
-    /// How long to wait, in all, for locks held by other processes.
-    pub lock_timeout: Duration,
-    /// Remove a stale lock (its holder no longer runs) at once, and a lock whose holder cannot be
-    /// checked once `lock_timeout` has passed. A lock held by a running process is never broken.
-    pub force_unlock: bool,
-    /// Replace existing entries of the same name even when they were not written by this tool.
-    pub force_replace: bool,
-}
-
-impl Default for UpdateOptions {
-    fn default() -> Self {
-        UpdateOptions {
-            dry_run: false,
-            lock_timeout: DEFAULT_LOCK_TIMEOUT,
-            force_unlock: false,
-            force_replace: false,
-        }
-    }
-}
-
-impl UpdateOptions {
-    /// Sets [`UpdateOptions::dry_run`].
-    #[must_use]
-    pub fn with_dry_run(mut self, dry_run: bool) -> Self {
-        self.dry_run = dry_run;
-        self
-    }
-
-    /// Sets [`UpdateOptions::lock_timeout`].
-    #[must_use]
-    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
-        self.lock_timeout = timeout;
-        self
-    }
-
-    /// Sets [`UpdateOptions::force_unlock`].
-    #[must_use]
-    pub fn with_force_unlock(mut self, force_unlock: bool) -> Self {
-        self.force_unlock = force_unlock;
-        self
-    }
-
-    /// Sets [`UpdateOptions::force_replace`].
-    #[must_use]
-    pub fn with_force_replace(mut self, force_replace: bool) -> Self {
-        self.force_replace = force_replace;
-        self
-    }
-}
+pub use edit::UpdateOptions;
 
 /// Merges `upsert` into the kubeconfig files of `paths` and writes the files that change.
 ///
@@ -136,60 +80,7 @@ pub fn update(
     opts: &UpdateOptions,
 ) -> Result<MergeReport> {
     upsert.validate()?;
-    if opts.dry_run {
-        let set = KubeconfigSet::load(paths)?;
-        let plan = merge::plan(&set, &upsert, opts.force_replace)?;
-        return Ok(plan.report.into_written(true, Vec::new()));
-    }
-
-    let deadline = Instant::now() + opts.lock_timeout;
-    let mut to_lock: BTreeSet<PathBuf> = BTreeSet::new();
-    let mut locks: Vec<FileLock> = Vec::new();
-    loop {
-        // Read (under the locks from the second round on) and merge.
-        let set = KubeconfigSet::load(paths)?;
-        let plan = merge::plan(&set, &upsert, opts.force_replace)?;
-        let targets: BTreeSet<PathBuf> = plan
-            .files
-            .keys()
-            .map(|i| set.files()[*i].path().to_path_buf())
-            .collect();
-        if targets.is_empty() {
-            return Ok(plan.report.into_written(false, Vec::new()));
-        }
-        if !locks.is_empty() && targets.is_subset(&to_lock) {
-            let mut written = Vec::with_capacity(plan.files.len());
-            for (index, config) in &plan.files {
-                let file = &set.files()[*index];
-                let yaml = config.to_yaml().map_err(|message| Error::Serialize {
-                    path: file.path().to_path_buf(),
-                    message,
-                })?;
-                write_atomic(file.path(), yaml.as_bytes(), file.original())?;
-                written.push(file.path().to_path_buf());
-            }
-            written.sort();
-            drop(locks);
-            return Ok(plan.report.into_written(false, written));
-        }
-        // (Re)lock everything needed so far, in sorted order, holding nothing meanwhile.
-        locks.clear();
-        to_lock.extend(targets);
-        for path in &to_lock {
-            let dir = parent_dir(path);
-            fs::ensure_private_dir(dir).map_err(|source| Error::Write {
-                path: path.clone(),
-                step: "creating the directory",
-                source,
-            })?;
-            locks.push(FileLock::acquire(path, deadline, opts.force_unlock)?);
-        }
-    }
-}
-
-fn parent_dir(path: &Path) -> &Path {
-    match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    }
+    edit::apply(paths, opts, |set| {
+        merge::plan(set, &upsert, opts.force_replace)
+    })
 }

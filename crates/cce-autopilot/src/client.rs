@@ -22,7 +22,7 @@ pub struct Client {
 /// Ids go into the URL path as one segment each. Real ones are UUID-like; whatever cannot be a path segment
 /// — empty, `.` or `..` (which would climb the path), white space, control characters, `/ ? # %` — is
 /// refused before any request, naming the value. Other characters are sent percent-encoded.
-pub(crate) fn check_id(what: &'static str, id: &str) -> Result<()> {
+pub fn check_id(what: &'static str, id: &str) -> Result<()> {
     if id.is_empty() {
         return Err(Error::invalid(what, "must not be empty"));
     }

@@ -60,7 +60,8 @@ pub use cce_autopilot_model::{
     InvalidDuration, Kubeconfig, NamedCluster, NamedContext, NamedUser, User,
 };
 pub use cert::{ClusterCert, ClusterCertRequest};
-pub use client::Client;
+pub use chain::LocalIdentity;
+pub use client::{Client, check_id};
 pub use clusters::{Cluster, Endpoint, ListClusters, ShowCluster, find as find_cluster};
 pub use credentials::{BoxFuture, Credentials, ProvideCredentials};
 pub use env::Environment;

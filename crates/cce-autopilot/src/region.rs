@@ -233,7 +233,7 @@ pub fn endpoint_env_var(region: &str) -> String {
 }
 
 /// The CCE endpoint of `region`: env override, then the regions file, then the table.
-pub(crate) fn cce_endpoint(region: &str, env: &Environment) -> Result<Url> {
+pub fn cce_endpoint(region: &str, env: &Environment) -> Result<Url> {
     let var = endpoint_env_var(region);
     if let Some(value) = env.get(&var) {
         let first = value.split(',').map(str::trim).find(|s| !s.is_empty());

@@ -36,8 +36,22 @@ pub fn build_client(global: &GlobalArgs, timeout: Duration) -> anyhow::Result<Cl
     Ok(builder.timeout(timeout).build()?)
 }
 
+/// [`build_client`] for the service an owner mark names (its endpoint, project and region), whatever the
+/// global options say: `prune` and `refresh` ask exactly where an entry came from.
+pub fn build_client_for(
+    global: &GlobalArgs,
+    timeout: Duration,
+    mark: &cce_autopilot_kubeconfig::managed::OwnerMark,
+) -> anyhow::Result<Client> {
+    let mut at = global.clone();
+    at.endpoint = mark.endpoint.clone().or(at.endpoint);
+    at.project_id = mark.project_id.clone().or(at.project_id);
+    at.region = mark.region.clone().or(at.region);
+    build_client(&at, timeout)
+}
+
 /// The IAM token of `--token-file`, else of `CCE_AUTOPILOT_TOKEN`, trimmed; `None` for AK/SK.
-fn token(global: &GlobalArgs) -> anyhow::Result<Option<String>> {
+pub(crate) fn token(global: &GlobalArgs) -> anyhow::Result<Option<String>> {
     let token = match &global.token_file {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| {

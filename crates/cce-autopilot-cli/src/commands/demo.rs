@@ -50,20 +50,33 @@ pub async fn run_demo(keep: Option<PathBuf>) -> anyhow::Result<String> {
     let project = client.project_id().await.context("project id lookup")?;
     writeln!(out, "project id    {project} (looked up from IAM)")?;
 
-    let cluster = emulator
-        .cluster_ids()
+    let clusters = client
+        .clusters()
+        .send()
+        .await
+        .context("listing the clusters")?;
+    let names: Vec<String> = clusters
         .iter()
-        .find(|id| emulator.is_public(id) == Some(true))
-        .or_else(|| emulator.cluster_ids().first())
+        .map(|c| format!("{} ({})", c.name, c.phase))
+        .collect();
+    writeln!(out, "clusters      {}", names.join(", "))?;
+    // By name, as a user would ask for it.
+    let wanted = clusters
+        .iter()
+        .find(|c| c.is_public())
+        .or_else(|| clusters.first())
         .context("the emulator has no cluster")?
+        .name
         .clone();
+    let found = cce_autopilot::find_cluster(&clusters, &wanted, &project)?;
+    let cluster = found.id.clone();
     let duration = CertDuration::days(30)?;
     let cert = client
         .cluster_cert(&cluster)
         .duration(duration)
         .send()
         .await?;
-    writeln!(out, "cluster       {cluster}")?;
+    writeln!(out, "cluster       {wanted} (id {cluster}, found by name)")?;
     writeln!(
         out,
         "request id    {}",
@@ -112,7 +125,7 @@ pub async fn run_demo(keep: Option<PathBuf>) -> anyhow::Result<String> {
     )?;
     writeln!(
         out,
-        "issued        {} certificate(s) for {cluster}",
+        "issued        {} certificate(s) for {wanted}",
         emulator.issued(&cluster)
     )?;
     emulator.shutdown().await;

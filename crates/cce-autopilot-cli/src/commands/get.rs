@@ -13,23 +13,23 @@ use super::update::fetch;
 
 /// Fetches and prints (or saves) the kubeconfigs; 8 when some clusters failed and the others were saved.
 pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<u8> {
-    let mut ids: Vec<String> = Vec::with_capacity(args.cluster_id.len());
-    for id in &args.cluster_id {
-        if !ids.contains(id) {
-            ids.push(id.clone());
-        }
-    }
-    let dir = match (&args.output, ids.len()) {
-        (Some(out), n) if n > 1 || is_dir_like(out) => Some(out.clone()),
-        (None, n) if n > 1 => {
+    let several = args.cluster.iter().any(|c| c != &args.cluster[0]);
+    let dir = match &args.output {
+        Some(out) if several || is_dir_like(out) => Some(out.clone()),
+        None if several => {
             return Err(CliError::usage(
-                "several --cluster-id need -o DIR: one file per cluster is written there",
+                "several --cluster need -o DIR: one file per cluster is written there",
             )
             .into());
         }
         _ => None,
     };
     let client = build_client(global, global.timeout_or(crate::cli::DEFAULT_TIMEOUT))?;
+    let resolution = super::resolve::resolve_ids(&client, &args.cluster).await?;
+    if let Some(note) = &resolution.note {
+        eprintln!("{note}");
+    }
+    let ids: Vec<String> = resolution.clusters.iter().map(|c| c.id.clone()).collect();
     let Some(dir) = dir else {
         let id = &ids[0];
         let cert = client

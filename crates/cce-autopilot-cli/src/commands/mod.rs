@@ -1,11 +1,19 @@
 //! One module per command; each is a thin layer over the client, the emulator and the kubeconfig files.
 
+mod cache;
+mod clusters;
 mod common;
 pub mod credential;
 #[cfg(feature = "emulator")]
 pub mod demo;
+pub mod expiry;
 mod get;
 pub mod inspect;
+mod prune;
+mod refresh;
+mod remove;
+mod report;
+mod resolve;
 #[cfg(feature = "emulator")]
 mod serve;
 mod update;
@@ -24,6 +32,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<u8> {
             update::run(&cli.global, args).await
         }
         Command::Kubeconfig(KubeconfigCommand::Inspect(args)) => inspect::run(args),
+        Command::Kubeconfig(KubeconfigCommand::Remove(args)) => {
+            remove::run(&cli.global, args).await
+        }
+        Command::Kubeconfig(KubeconfigCommand::Prune(args)) => prune::run(&cli.global, args).await,
+        Command::Kubeconfig(KubeconfigCommand::Refresh(args)) => {
+            refresh::run(&cli.global, args).await
+        }
+        Command::Clusters(crate::cli::ClustersCommand::List(args)) => {
+            clusters::run(&cli.global, args).await
+        }
+        Command::Cache(crate::cli::CacheCommand::Clear(args)) => cache::clear(args),
         Command::Credential(args) => credential::run(&cli.global, args).await,
         #[cfg(feature = "emulator")]
         Command::Emulator(EmulatorCommand::Serve(args)) => serve::run(&cli.global, args).await,

@@ -20,11 +20,18 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<u8> {
     if let Some(region) = &global.region {
         builder = builder.region(region);
     }
-    for id in &args.clusters {
-        builder = builder.cluster(id);
-    }
-    for id in &args.public_clusters {
-        builder = builder.public_cluster(id);
+    for (public, spec) in args
+        .clusters
+        .iter()
+        .map(|c| (false, c))
+        .chain(args.public_clusters.iter().map(|c| (true, c)))
+    {
+        builder = match (spec.split_once('='), public) {
+            (Some((name, id)), false) => builder.named_cluster(name, id),
+            (Some((name, id)), true) => builder.named_public_cluster(name, id),
+            (None, false) => builder.cluster(spec),
+            (None, true) => builder.public_cluster(spec),
+        };
     }
     for token in &args.tokens {
         builder = builder.token(token);

@@ -19,13 +19,29 @@ pub const BIN: &str = env!("CARGO_BIN_EXE_cce-autopilot");
 pub const PRIVATE: &str = demo::PRIVATE_CLUSTER_ID;
 pub const PUBLIC: &str = demo::PUBLIC_CLUSTER_ID;
 
-/// Default names when no `--region` is given: the scope is the endpoint's host.
+/// The name the emulator gives a cluster: the demo clusters' names, else `cluster-<id prefix>`.
+pub fn name_of(cluster_id: &str) -> String {
+    match cluster_id {
+        PRIVATE => demo::PRIVATE_CLUSTER_NAME.to_owned(),
+        PUBLIC => demo::PUBLIC_CLUSTER_NAME.to_owned(),
+        other => format!("cluster-{}", &other[..other.len().min(8)])
+            .trim_end_matches('-')
+            .to_owned(),
+    }
+}
+
+/// Default names when no `--region` is given: the scope is the endpoint's host, then the cluster's name.
 pub fn ctx(cluster_id: &str, access: &str) -> String {
-    format!("cce_127.0.0.1_{cluster_id}_{access}")
+    format!("cce_127.0.0.1_{}_{access}", name_of(cluster_id))
 }
 
 pub fn user(cluster_id: &str) -> String {
-    format!("cce_127.0.0.1_{cluster_id}_user")
+    format!("cce_127.0.0.1_{}_user", name_of(cluster_id))
+}
+
+/// The names when the cluster's name cannot be had (credentials that may not list): the id.
+pub fn ctx_by_id(cluster_id: &str, access: &str) -> String {
+    format!("cce_127.0.0.1_{cluster_id}_{access}")
 }
 
 /// An emulator, a temporary HOME, and the commands to run against them.

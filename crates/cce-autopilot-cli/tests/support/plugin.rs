@@ -114,6 +114,14 @@ pub fn files_in(dir: &Path) -> Vec<PathBuf> {
     files
 }
 
+/// The credential cache's entries in `dir` (its `.json` files; the `.lock` files beside them hold nothing).
+pub fn cache_entries(dir: &Path) -> Vec<PathBuf> {
+    files_in(dir)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|x| x == "json"))
+        .collect()
+}
+
 #[cfg(unix)]
 pub fn mode(path: &Path) -> u32 {
     use std::os::unix::fs::PermissionsExt as _;

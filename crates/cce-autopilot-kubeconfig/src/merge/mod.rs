@@ -31,12 +31,28 @@ pub struct Upsert {
     pub current_context: Option<String>,
 }
 
-/// A merge computed on one read of the files: the report and the new content of each touched file.
-#[derive(Clone, Debug)]
+/// An edit computed on one read of the files: the report and the new content of each touched file.
+#[derive(Clone, Debug, Default)]
 pub(crate) struct Plan {
     pub(crate) report: MergeReport,
     /// Index in the set → new content, for every file that changes.
     pub(crate) files: BTreeMap<usize, KubeconfigFile>,
+}
+
+impl Plan {
+    /// The content of file `index` as this plan leaves it (a copy of the loaded one on first touch).
+    pub(crate) fn file_mut(&mut self, set: &KubeconfigSet, index: usize) -> &mut KubeconfigFile {
+        self.files
+            .entry(index)
+            .or_insert_with(|| set.files()[index].config().clone())
+    }
+
+    /// The content of file `index` as this plan leaves it so far.
+    pub(crate) fn file<'a>(&'a self, set: &'a KubeconfigSet, index: usize) -> &'a KubeconfigFile {
+        self.files
+            .get(&index)
+            .unwrap_or_else(|| set.files()[index].config())
+    }
 }
 
 impl Upsert {
@@ -171,12 +187,12 @@ pub(crate) fn plan(set: &KubeconfigSet, upsert: &Upsert, force_replace: bool) ->
                 if action != ChangeAction::Unchanged {
                     pending.$list.push(entry.clone());
                 }
-                changes.push(EntryChange {
-                    kind: $kind,
-                    name: entry.name.clone(),
+                changes.push(EntryChange::new(
+                    $kind,
+                    entry.name.clone(),
                     action,
-                    file: set.files()[index].path().to_path_buf(),
-                });
+                    set.files()[index].path().to_path_buf(),
+                ));
             }
         };
     }
@@ -200,7 +216,7 @@ pub(crate) fn plan(set: &KubeconfigSet, upsert: &Upsert, force_replace: bool) ->
         }
         CurrentContextChange {
             previous: previous.map(|(c, _)| c.to_owned()),
-            new: new.clone(),
+            new: Some(new.clone()),
             file: set.files()[index].path().to_path_buf(),
             changed,
         }
@@ -221,9 +237,8 @@ pub(crate) fn plan(set: &KubeconfigSet, upsert: &Upsert, force_replace: bool) ->
         report: MergeReport {
             changes,
             current_context,
-            written: Vec::new(),
-            dry_run: false,
             pending,
+            ..MergeReport::default()
         },
         files,
     })

@@ -45,6 +45,40 @@ pub(crate) fn default_chain(
     }
 }
 
+/// Who the default chain signs as and for which project, read from the environment and the profile file
+/// alone — no client, no network: enough to key a cache by identity before deciding whether a call is
+/// needed. `None` when neither holds a key pair (the chain would go on to the ECS metadata service).
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct LocalIdentity {
+    /// The access key id (never the secret key).
+    pub access_key: String,
+    /// The project id configured beside it (`HUAWEICLOUD_SDK_PROJECT_ID`, else the profile file's).
+    pub project_id: Option<String>,
+}
+
+impl LocalIdentity {
+    /// The identity of `env` (see the type's docs).
+    pub fn from_env(env: &Environment) -> Result<Option<Self>> {
+        let profile = Profile::load(env)?;
+        let project_id = env
+            .get("HUAWEICLOUD_SDK_PROJECT_ID")
+            .or_else(|| profile.as_ref().and_then(|p| p.project_id.clone()));
+        let credentials = match from_env(env)? {
+            Some(credentials) => Some(credentials),
+            None => profile
+                .as_ref()
+                .map(Profile::credentials)
+                .transpose()?
+                .flatten(),
+        };
+        Ok(credentials.map(|c| LocalIdentity {
+            access_key: c.access_key().to_owned(),
+            project_id,
+        }))
+    }
+}
+
 /// The first of `names` that is set, with its value.
 fn first_var(env: &Environment, names: &[&'static str]) -> Option<(&'static str, String)> {
     names
@@ -119,6 +153,25 @@ fn nothing_found(env: &Environment, profile: Option<&Profile>) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_local_identity_is_the_chain_s_without_a_client() {
+        let env = Environment::empty()
+            .var("HUAWEICLOUD_SDK_AK", "AK1")
+            .var("HUAWEICLOUD_SDK_SK", "SK1")
+            .var("HUAWEICLOUD_SDK_PROJECT_ID", "p1");
+        let id = LocalIdentity::from_env(&env).unwrap().unwrap();
+        assert_eq!(
+            (id.access_key.as_str(), id.project_id.as_deref()),
+            ("AK1", Some("p1"))
+        );
+        assert_eq!(
+            LocalIdentity::from_env(&Environment::empty()).unwrap(),
+            None
+        );
+        let half = Environment::empty().var("HUAWEICLOUD_SDK_AK", "AK1");
+        assert!(LocalIdentity::from_env(&half).is_err());
+    }
 
     #[test]
     fn env_reads_both_names_and_rejects_half_pairs() {

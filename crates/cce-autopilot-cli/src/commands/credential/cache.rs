@@ -1,25 +1,38 @@
 //! The credential plugin's disk cache: one small JSON file per identity and request, so that every
-//! `kubectl` run (client-go caches exec credentials only in memory) does not mint a new certificate.
+//! `kubectl` run (client-go keeps exec credentials only in memory) does not mint a new certificate — and one
+//! certificate for many runs at once.
 //!
-//! Layout: `<dir>/<sha256 of the key>.json`, the directory created 0700, each file written atomically
-//! with mode 0600. The key is everything that selects the certificate and who may use it — endpoint,
-//! region, project, cluster, access, access key id, duration — never the secret key. A file holds the key
-//! again (checked on read), the certificate and key PEM and the certificate's `notAfter`; anything that
-//! does not check out is a miss, and the caller fetches and replaces it.
+//! Layout: `<dir>/<sha256 of the key>.json` beside `<…>.lock`, the directory 0700, files 0600. The key is
+//! everything that selects the certificate and who may use it — endpoint, region, project (or the region
+//! it is looked up for), the `--cluster` value, access, identity (the access key id, or a hash of the IAM
+//! token — never the token or a secret key), duration. An entry records the cluster's id and name, the
+//! certificate's `notAfter`, the fingerprint of the CA it was issued under, and a checksum: a hit reads
+//! them without any X.509 work.
+//!
+//! Single flight: a miss takes the entry's OS lock (`flock`, released when its holder exits, however it
+//! exits), looks again, and only then fetches; every other process that missed waits for that lock and then
+//! finds the new entry. A hit never locks. Nothing is unlinked while another process holds it locked.
 
 use std::fmt;
+use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
+use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
 
+use cce_autopilot_kubeconfig::fs as files;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
-use super::super::common::write_private_file;
-use super::super::inspect::certificate::{Certificate, rfc3339};
+use crate::commands::inspect::certificate::rfc3339;
+use crate::exit::CliError;
 
 /// The format version of a cache file; a file of another version is a miss.
-const VERSION: u32 = 1;
+const VERSION: u32 = 2;
+/// The variable that names the cache directory, like `--cache-dir`.
+pub const CACHE_DIR_VAR: &str = "CCE_AUTOPILOT_CACHE_DIR";
 
 /// What selects a cache entry. Two different values never share a file.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -28,28 +41,37 @@ pub struct CacheKey {
     pub endpoint: String,
     /// The region, when one is configured.
     pub region: Option<String>,
-    /// The project id.
-    pub project_id: String,
-    /// The cluster id.
-    pub cluster_id: String,
+    /// The project id, or `lookup:<region>` when it is looked up (then the identity and region decide it).
+    pub project: String,
+    /// The `--cluster` value (an id, or a name).
+    pub cluster: String,
     /// `internal`, `external`, or `current` (the context the service marks current).
     pub access: String,
-    /// The access key id of the caller (not secret; the secret key is never part of the key).
-    pub access_key_id: String,
+    /// `ak:<access key id>`, or `token:<SHA-256 prefix of the token>`.
+    pub identity: String,
     /// The requested validity in days (`-1`: the maximum).
     pub duration: i32,
 }
 
 impl CacheKey {
-    /// The file name of this key's entry: the SHA-256 of the key's JSON, in hex.
-    pub fn file_name(&self) -> String {
+    /// The file stem of this key's entry: the SHA-256 of the key's JSON, in hex.
+    pub fn stem(&self) -> String {
         // Serializing a struct of strings and integers cannot fail; the fields' order is fixed.
         let json = serde_json::to_vec(self).unwrap_or_default();
-        format!("{}.json", hex::encode(Sha256::digest(&json)))
+        hex::encode(Sha256::digest(&json))
+    }
+
+    /// The identity part of a key for an IAM token: a hash prefix, never the token.
+    pub fn token_identity(token: &str) -> String {
+        format!(
+            "token:{}",
+            &hex::encode(Sha256::digest(token.as_bytes()))[..16]
+        )
     }
 }
 
-/// A client certificate and its key, ready for kubectl. `Debug` never shows the key.
+/// A client certificate and its key, ready for kubectl, with what the cache records of it. `Debug` never
+/// shows the key.
 #[derive(Clone)]
 pub struct CachedCredential {
     /// The client certificate, PEM.
@@ -58,6 +80,12 @@ pub struct CachedCredential {
     pub key_pem: String,
     /// The certificate's `notAfter`.
     pub not_after: OffsetDateTime,
+    /// The fingerprint of the cluster CA it was issued under ([`super::exec_info::ca_fingerprint`]).
+    pub ca_sha256: Option<String>,
+    /// The cluster's id.
+    pub cluster_id: String,
+    /// The cluster's name, when known.
+    pub cluster_name: Option<String>,
 }
 
 impl fmt::Debug for CachedCredential {
@@ -69,6 +97,9 @@ impl fmt::Debug for CachedCredential {
             )
             .field("key_pem", &"** redacted **")
             .field("not_after", &self.not_after)
+            .field("ca_sha256", &self.ca_sha256)
+            .field("cluster_id", &self.cluster_id)
+            .field("cluster_name", &self.cluster_name)
             .finish()
     }
 }
@@ -82,6 +113,8 @@ pub enum Lookup {
     Miss,
     /// An entry that cannot be used (unreadable, corrupt, of another key or version); why.
     Unusable(String),
+    /// An entry that others could read or write (its mode or owner): refused; why.
+    NotPrivate(String),
 }
 
 /// The on-disk form of an entry.
@@ -89,10 +122,35 @@ pub enum Lookup {
 struct CacheFile {
     version: u32,
     key: CacheKey,
-    /// RFC 3339, informative: the certificate is the authority.
+    cluster_id: String,
+    cluster_name: Option<String>,
     not_after: String,
+    ca_sha256: Option<String>,
+    /// SHA-256 of the other recorded values: a torn or edited file is a miss, not a TLS failure in kubectl.
+    checksum: String,
     client_certificate_pem: String,
     client_key_pem: String,
+}
+
+fn checksum(c: &CachedCredential, not_after: &str) -> String {
+    let mut h = Sha256::new();
+    for part in [
+        c.certificate_pem.as_str(),
+        c.key_pem.as_str(),
+        not_after,
+        c.ca_sha256.as_deref().unwrap_or(""),
+        c.cluster_id.as_str(),
+    ] {
+        h.update((part.len() as u64).to_be_bytes());
+        h.update(part.as_bytes());
+    }
+    hex::encode(h.finalize())
+}
+
+/// A held entry lock; dropping it releases the lock (so does the process's exit, however it exits).
+#[derive(Debug)]
+pub struct EntryLock {
+    _file: File,
 }
 
 /// A cache directory.
@@ -107,14 +165,33 @@ impl CredentialCache {
         CredentialCache { dir: dir.into() }
     }
 
-    /// The default directory: `$XDG_CACHE_HOME/cce-autopilot/credentials` when that variable holds an
-    /// absolute path (the XDG rule), else `$HOME/.cache/cce-autopilot/credentials`.
-    pub fn default_dir(xdg_cache_home: Option<PathBuf>, home: Option<PathBuf>) -> Option<PathBuf> {
+    /// The default directory: `CCE_AUTOPILOT_CACHE_DIR`, else `$XDG_CACHE_HOME/cce-autopilot/credentials`
+    /// when that variable holds an absolute path (the XDG rule), else `$HOME/.cache/cce-autopilot/credentials`.
+    pub fn default_dir(
+        cache_dir_var: Option<PathBuf>,
+        xdg_cache_home: Option<PathBuf>,
+        home: Option<PathBuf>,
+    ) -> Option<PathBuf> {
+        if let Some(dir) = cache_dir_var.filter(|d| !d.as_os_str().is_empty()) {
+            return Some(dir);
+        }
         let base = xdg_cache_home.filter(|p| p.is_absolute()).or_else(|| {
             home.filter(|h| !h.as_os_str().is_empty())
                 .map(|h| h.join(".cache"))
         })?;
         Some(base.join("cce-autopilot").join("credentials"))
+    }
+
+    /// The directory of the process's environment: `--cache-dir`, else [`Self::default_dir`].
+    pub fn from_env(flag: Option<PathBuf>) -> Option<Self> {
+        flag.or_else(|| {
+            Self::default_dir(
+                std::env::var_os(CACHE_DIR_VAR).map(PathBuf::from),
+                std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from),
+                std::env::home_dir(),
+            )
+        })
+        .map(Self::new)
     }
 
     /// The directory.
@@ -124,18 +201,41 @@ impl CredentialCache {
 
     /// The file of `key`'s entry.
     pub fn path_for(&self, key: &CacheKey) -> PathBuf {
-        self.dir.join(key.file_name())
+        self.dir.join(format!("{}.json", key.stem()))
     }
 
-    /// Reads `key`'s entry and checks it: same format version and key, a certificate that parses, whose
-    /// `notAfter` is the recorded one and whose public key is the key's.
+    fn lock_path_for(&self, stem: &str) -> PathBuf {
+        self.dir.join(format!("{stem}.lock"))
+    }
+
+    /// Reads `key`'s entry and checks it: private to this user, same format version and key, the checksum
+    /// of what it records. No X.509 work: the certificate and key were checked when stored.
     pub fn load(&self, key: &CacheKey) -> Lookup {
         let path = self.path_for(key);
-        let bytes = match std::fs::read(&path) {
-            Ok(bytes) => bytes,
+        let mut file = match File::open(&path) {
+            Ok(file) => file,
             Err(e) if e.kind() == io::ErrorKind::NotFound => return Lookup::Miss,
             Err(e) => return Lookup::Unusable(format!("cannot read {}: {e}", path.display())),
         };
+        match file.metadata() {
+            Ok(meta)
+                if meta.mode() & 0o077 != 0
+                    || meta.uid() != rustix::process::geteuid().as_raw() =>
+            {
+                return Lookup::NotPrivate(format!(
+                    "{} holds a private key but is not private to this user (mode {:o}, owner {})",
+                    path.display(),
+                    meta.mode() & 0o777,
+                    meta.uid()
+                ));
+            }
+            Ok(_) => {}
+            Err(e) => return Lookup::Unusable(format!("cannot read {}: {e}", path.display())),
+        }
+        let mut bytes = Vec::new();
+        if let Err(e) = io::Read::read_to_end(&mut file, &mut bytes) {
+            return Lookup::Unusable(format!("cannot read {}: {e}", path.display()));
+        }
         match check(&bytes, key) {
             Ok(credential) => Lookup::Hit(credential),
             Err(reason) => Lookup::Unusable(format!("{}: {reason}", path.display())),
@@ -144,19 +244,157 @@ impl CredentialCache {
 
     /// Writes `key`'s entry atomically, 0600, creating the directory 0700 when it does not exist.
     pub fn store(&self, key: &CacheKey, credential: &CachedCredential) -> anyhow::Result<PathBuf> {
-        create_private_dir(&self.dir)?;
+        self.ensure_dir()?;
+        let not_after = rfc3339(credential.not_after);
         let file = CacheFile {
             version: VERSION,
             key: key.clone(),
-            not_after: rfc3339(credential.not_after),
+            cluster_id: credential.cluster_id.clone(),
+            cluster_name: credential.cluster_name.clone(),
+            checksum: checksum(credential, &not_after),
+            not_after,
+            ca_sha256: credential.ca_sha256.clone(),
             client_certificate_pem: credential.certificate_pem.clone(),
             client_key_pem: credential.key_pem.clone(),
         };
         let mut json = serde_json::to_vec_pretty(&file)?;
         json.push(b'\n');
         let path = self.path_for(key);
-        write_private_file(&path, &json)?;
+        files::write_file_atomic(&path, &json, files::PRIVATE)
+            .map_err(|e| CliError::file(format!("cannot write {}: {e}", path.display())))?;
         Ok(path)
+    }
+
+    fn ensure_dir(&self) -> anyhow::Result<()> {
+        files::ensure_private_dir(&self.dir).map_err(|e| {
+            CliError::file(format!(
+                "cannot create the credential cache directory {}: {e}; pass --cache-dir DIR",
+                self.dir.display()
+            ))
+            .into()
+        })
+    }
+
+    /// Takes `key`'s entry lock, waiting until `deadline` while another process holds it. `Ok(None)` when
+    /// the deadline passes first.
+    pub fn lock(&self, key: &CacheKey, deadline: Instant) -> anyhow::Result<Option<EntryLock>> {
+        self.ensure_dir()?;
+        let path = self.lock_path_for(&key.stem());
+        let mut pause = Duration::from_millis(2);
+        loop {
+            let file = open_lock_file(&path)
+                .map_err(|e| CliError::file(format!("cannot open {}: {e}", path.display())))?;
+            match file.try_lock() {
+                // The lock is ours if the path still names this file: a prune may have unlinked it between
+                // our open and our lock (it only unlinks what it holds locked).
+                Ok(()) if same_file(&file, &path) => return Ok(Some(EntryLock { _file: file })),
+                Ok(()) => continue,
+                Err(TryLockError::WouldBlock) => {}
+                Err(TryLockError::Error(e)) => {
+                    return Err(
+                        CliError::file(format!("cannot lock {}: {e}", path.display())).into(),
+                    );
+                }
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Ok(None);
+            }
+            std::thread::sleep(pause.min(deadline - now));
+            pause = (pause * 2).min(Duration::from_millis(50));
+        }
+    }
+
+    /// Removes the entries that `select` picks (`true` for all), each only while holding its lock, so that
+    /// no running plugin loses a file it is writing; returns the files removed. Entries that cannot be read
+    /// are removed by [`CredentialCache::clear`] with `select` always true.
+    pub fn remove_where(
+        &self,
+        select: impl Fn(&CacheFileView) -> bool,
+    ) -> anyhow::Result<Vec<PathBuf>> {
+        let entries = match std::fs::read_dir(&self.dir) {
+            Ok(entries) => entries,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => {
+                return Err(
+                    CliError::file(format!("cannot read {}: {e}", self.dir.display())).into(),
+                );
+            }
+        };
+        let mut removed = Vec::new();
+        for entry in entries.flatten() {
+            let path = entry.path();
+            let Some(stem) = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_suffix(".json"))
+                .map(str::to_owned)
+            else {
+                continue;
+            };
+            let view = std::fs::read(&path)
+                .ok()
+                .and_then(|b| serde_json::from_slice::<CacheFileView>(&b).ok());
+            if !view.as_ref().is_some_and(&select) {
+                continue;
+            }
+            let lock_path = self.lock_path_for(&stem);
+            let Ok(lock) = open_lock_file(&lock_path) else {
+                continue;
+            };
+            if lock.try_lock().is_err() {
+                continue; // a plugin is fetching this one right now
+            }
+            if std::fs::remove_file(&path).is_ok() {
+                removed.push(path);
+            }
+            let _ = std::fs::remove_file(&lock_path);
+        }
+        Ok(removed)
+    }
+
+    /// Removes every entry, or those of `cluster` (an id, or a name the entries recorded).
+    pub fn clear(&self, cluster: Option<&str>) -> anyhow::Result<Vec<PathBuf>> {
+        self.remove_where(|v| {
+            cluster.is_none_or(|c| {
+                v.cluster_id == c || v.cluster_name.as_deref() == Some(c) || v.key.cluster == c
+            })
+        })
+    }
+
+    /// Removes the entries whose certificate has expired.
+    pub fn prune_expired(&self, now: OffsetDateTime) -> anyhow::Result<Vec<PathBuf>> {
+        self.remove_where(|v| OffsetDateTime::parse(&v.not_after, &Rfc3339).is_ok_and(|t| t <= now))
+    }
+}
+
+/// What [`CredentialCache::remove_where`] selects by: an entry's records, not its key material.
+#[derive(Clone, Debug, Deserialize)]
+pub struct CacheFileView {
+    /// The entry's key.
+    pub key: CacheKey,
+    /// The cluster's id.
+    pub cluster_id: String,
+    /// The cluster's name, when known.
+    pub cluster_name: Option<String>,
+    /// The certificate's end of validity, RFC 3339.
+    pub not_after: String,
+}
+
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o600)
+        .open(path)
+}
+
+fn same_file(file: &File, path: &Path) -> bool {
+    match (file.metadata(), std::fs::metadata(path)) {
+        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+        _ => false,
     }
 }
 
@@ -172,23 +410,20 @@ fn check(bytes: &[u8], key: &CacheKey) -> Result<CachedCredential, String> {
     if &file.key != key {
         return Err("written for another key".to_owned());
     }
-    let certificate =
-        Certificate::from_pem(file.client_certificate_pem.as_bytes()).map_err(|e| e.to_string())?;
-    let not_after = certificate.not_after().map_err(|e| e.to_string())?;
-    if rfc3339(not_after) != file.not_after {
-        return Err("the recorded expiry is not the certificate's".to_owned());
-    }
-    if !certificate
-        .matches_key(&file.client_key_pem)
-        .map_err(|e| e.to_string())?
-    {
-        return Err("the key does not belong to the certificate".to_owned());
-    }
-    Ok(CachedCredential {
+    let not_after = OffsetDateTime::parse(&file.not_after, &Rfc3339)
+        .map_err(|_| "the recorded expiry is not an RFC 3339 time".to_owned())?;
+    let credential = CachedCredential {
         certificate_pem: file.client_certificate_pem,
         key_pem: file.client_key_pem,
         not_after,
-    })
+        ca_sha256: file.ca_sha256,
+        cluster_id: file.cluster_id,
+        cluster_name: file.cluster_name,
+    };
+    if checksum(&credential, &file.not_after) != file.checksum {
+        return Err("its checksum does not match what it records".to_owned());
+    }
+    Ok(credential)
 }
 
 /// serde_json's error category, without the message (which could quote the file's content).
@@ -201,41 +436,33 @@ fn json_problem(error: &serde_json::Error) -> &'static str {
     }
 }
 
-fn create_private_dir(dir: &Path) -> anyhow::Result<()> {
-    cce_autopilot_kubeconfig::fs::ensure_private_dir(dir).map_err(|e| {
-        crate::exit::CliError::file(format!(
-            "cannot create the credential cache directory {}: {e}; pass --cache-dir DIR",
-            dir.display()
-        ))
-        .into()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::os::unix::fs::PermissionsExt as _;
 
     fn key() -> CacheKey {
         CacheKey {
             endpoint: "https://cce.cn-north-4.myhuaweicloud.com/".into(),
             region: Some("cn-north-4".into()),
-            project_id: "p".into(),
-            cluster_id: "c".into(),
+            project: "p".into(),
+            cluster: "c".into(),
             access: "internal".into(),
-            access_key_id: "AK1".into(),
+            identity: "ak:AK1".into(),
             duration: 1,
         }
     }
 
     fn credential() -> CachedCredential {
-        let key = rcgen::KeyPair::generate().unwrap();
-        let params = rcgen::CertificateParams::new(vec!["x".to_owned()]).unwrap();
-        let cert = params.self_signed(&key).unwrap();
-        let certificate = Certificate::from_pem(cert.pem().as_bytes()).unwrap();
         CachedCredential {
-            certificate_pem: cert.pem(),
-            key_pem: key.serialize_pem(),
-            not_after: certificate.not_after().unwrap(),
+            certificate_pem: "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+                .into(),
+            key_pem: "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n".into(),
+            not_after: OffsetDateTime::now_utc().replace_nanosecond(0).unwrap()
+                + time::Duration::days(1),
+            ca_sha256: Some("ab".repeat(32)),
+            cluster_id: "c-id".into(),
+            cluster_name: Some("prod".into()),
         }
     }
 
@@ -252,11 +479,11 @@ mod tests {
                 ..base.clone()
             },
             CacheKey {
-                project_id: "q".into(),
+                project: "q".into(),
                 ..base.clone()
             },
             CacheKey {
-                cluster_id: "d".into(),
+                cluster: "d".into(),
                 ..base.clone()
             },
             CacheKey {
@@ -264,7 +491,7 @@ mod tests {
                 ..base.clone()
             },
             CacheKey {
-                access_key_id: "AK2".into(),
+                identity: "ak:AK2".into(),
                 ..base.clone()
             },
             CacheKey {
@@ -273,22 +500,24 @@ mod tests {
             },
         ];
         for variant in variants {
-            assert_ne!(variant.file_name(), base.file_name(), "{variant:?}");
+            assert_ne!(variant.stem(), base.stem(), "{variant:?}");
         }
-        assert_eq!(base.file_name(), key().file_name());
-        assert_eq!(base.file_name().len(), 64 + ".json".len());
+        assert_eq!(base.stem().len(), 64);
+        let identity = CacheKey::token_identity("secret-token");
+        assert!(identity.starts_with("token:") && !identity.contains("secret-token"));
     }
 
     #[test]
     fn a_stored_entry_is_found_again_and_only_for_its_key() {
         let dir = tempfile::tempdir().unwrap();
         let cache = CredentialCache::new(dir.path().join("a/b"));
-        let credential = credential();
-        cache.store(&key(), &credential).unwrap();
+        let stored = credential();
+        cache.store(&key(), &stored).unwrap();
         match cache.load(&key()) {
             Lookup::Hit(hit) => {
-                assert_eq!(hit.certificate_pem, credential.certificate_pem);
-                assert_eq!(hit.not_after, credential.not_after);
+                assert_eq!(hit.certificate_pem, stored.certificate_pem);
+                assert_eq!(hit.not_after, stored.not_after);
+                assert_eq!(hit.ca_sha256, stored.ca_sha256);
             }
             other => panic!("{other:?}"),
         }
@@ -297,35 +526,44 @@ mod tests {
             ..key()
         };
         assert!(matches!(cache.load(&other), Lookup::Miss));
-        // A file renamed to another key's name is refused.
         std::fs::rename(cache.path_for(&key()), cache.path_for(&other)).unwrap();
         assert!(matches!(cache.load(&other), Lookup::Unusable(r) if r.contains("another key")));
     }
 
     #[test]
-    fn corrupt_entries_are_unusable_and_never_quoted() {
+    fn an_edited_or_torn_entry_is_unusable_and_never_quoted() {
         let dir = tempfile::tempdir().unwrap();
         let cache = CredentialCache::new(dir.path());
-        std::fs::write(
-            cache.path_for(&key()),
-            "{\"version\": 1, \"key\": \"SECRET-LOOKING\"",
+        cache.store(&key(), &credential()).unwrap();
+        let path = cache.path_for(&key());
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace("MIIB", "MIIC");
+        files::write_file_atomic(&path, text.as_bytes(), 0o600).unwrap();
+        assert!(matches!(cache.load(&key()), Lookup::Unusable(r) if r.contains("checksum")));
+        files::write_file_atomic(
+            &path,
+            b"{\"version\": 2, \"key\": \"SECRET-LOOKING\"",
+            0o600,
         )
         .unwrap();
         match cache.load(&key()) {
             Lookup::Unusable(reason) => assert!(!reason.contains("SECRET-LOOKING"), "{reason}"),
             other => panic!("{other:?}"),
         }
-        // A key of another certificate.
-        let mut mixed = credential();
-        mixed.key_pem = credential().key_pem;
-        cache.store(&key(), &mixed).unwrap();
-        assert!(matches!(cache.load(&key()), Lookup::Unusable(r) if r.contains("does not belong")));
     }
 
-    #[cfg(unix)]
     #[test]
-    fn directory_is_0700_and_files_0600() {
-        use std::os::unix::fs::PermissionsExt as _;
+    fn an_entry_others_can_read_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CredentialCache::new(dir.path());
+        let path = cache.store(&key(), &credential()).unwrap();
+        std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644)).unwrap();
+        assert!(matches!(cache.load(&key()), Lookup::NotPrivate(r) if r.contains("644")));
+    }
+
+    #[test]
+    fn the_directory_is_0700_and_entries_0600() {
         let dir = tempfile::tempdir().unwrap();
         let cache = CredentialCache::new(dir.path().join("new"));
         let path = cache.store(&key(), &credential()).unwrap();
@@ -335,21 +573,83 @@ mod tests {
     }
 
     #[test]
-    fn default_dir_follows_xdg_then_home() {
-        let xdg = CredentialCache::default_dir(Some("/x".into()), Some("/h".into()));
+    fn a_held_lock_makes_others_wait_until_their_deadline() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CredentialCache::new(dir.path());
+        let held = cache.lock(&key(), Instant::now()).unwrap().expect("free");
+        let started = Instant::now();
+        let other = cache
+            .lock(&key(), Instant::now() + Duration::from_millis(60))
+            .unwrap();
+        assert!(other.is_none(), "still held");
+        assert!(started.elapsed() >= Duration::from_millis(50));
+        // Another key's lock is independent.
+        let other_key = CacheKey {
+            cluster: "d".into(),
+            ..key()
+        };
+        assert!(cache.lock(&other_key, Instant::now()).unwrap().is_some());
+        drop(held);
+        assert!(cache.lock(&key(), Instant::now()).unwrap().is_some());
+    }
+
+    #[test]
+    fn clearing_skips_entries_whose_lock_is_held_and_selects_by_cluster() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CredentialCache::new(dir.path());
+        let other = CacheKey {
+            cluster: "other".into(),
+            ..key()
+        };
+        cache.store(&key(), &credential()).unwrap();
+        let mut cred = credential();
+        cred.cluster_id = "other-id".into();
+        cred.cluster_name = None;
+        cache.store(&other, &cred).unwrap();
+        let held = cache.lock(&key(), Instant::now()).unwrap().unwrap();
+        assert!(
+            cache.clear(Some("prod")).unwrap().is_empty(),
+            "locked: left alone"
+        );
+        drop(held);
+        assert_eq!(cache.clear(Some("prod")).unwrap(), [cache.path_for(&key())]);
+        assert!(cache.path_for(&other).exists());
+        assert_eq!(cache.clear(None).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn expired_entries_are_pruned() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = CredentialCache::new(dir.path());
+        cache.store(&key(), &credential()).unwrap();
+        assert!(
+            cache
+                .prune_expired(OffsetDateTime::now_utc())
+                .unwrap()
+                .is_empty()
+        );
+        let later = OffsetDateTime::now_utc() + time::Duration::days(2);
+        assert_eq!(cache.prune_expired(later).unwrap().len(), 1);
+    }
+
+    #[test]
+    fn default_dir_follows_the_variable_then_xdg_then_home() {
+        let d =
+            CredentialCache::default_dir(Some("/v".into()), Some("/x".into()), Some("/h".into()));
+        assert_eq!(d, Some(PathBuf::from("/v")));
+        let xdg = CredentialCache::default_dir(None, Some("/x".into()), Some("/h".into()));
         assert_eq!(xdg, Some(PathBuf::from("/x/cce-autopilot/credentials")));
-        let relative = CredentialCache::default_dir(Some("rel".into()), Some("/h".into()));
+        let relative = CredentialCache::default_dir(None, Some("rel".into()), Some("/h".into()));
         assert_eq!(
             relative,
             Some(PathBuf::from("/h/.cache/cce-autopilot/credentials"))
         );
-        assert_eq!(CredentialCache::default_dir(None, None), None);
+        assert_eq!(CredentialCache::default_dir(None, None, None), None);
     }
 
     #[test]
     fn debug_redacts_the_key() {
-        let credential = credential();
-        let debug = format!("{credential:?}");
+        let debug = format!("{:?}", credential());
         assert!(!debug.contains("PRIVATE KEY"), "{debug}");
     }
 }

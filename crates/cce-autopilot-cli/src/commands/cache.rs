@@ -1,0 +1,26 @@
+//! `cache clear`: empties the credential plugin's cache, of one cluster or of all — what a user does after
+//! rotating credentials, or to make the next kubectl run fetch a new certificate.
+
+use crate::cli::CacheClearArgs;
+use crate::exit::{self, CliError};
+
+use super::credential::cache::CredentialCache;
+use super::report::plural;
+
+/// Removes the entries; entries a running plugin holds locked are left (it is writing them).
+pub fn clear(args: CacheClearArgs) -> anyhow::Result<u8> {
+    let cache = CredentialCache::from_env(args.cache_dir).ok_or_else(|| {
+        CliError::usage("no cache directory: set HOME, XDG_CACHE_HOME or CCE_AUTOPILOT_CACHE_DIR, or pass --cache-dir")
+    })?;
+    let removed = cache.clear(args.cluster.as_deref())?;
+    let what = match &args.cluster {
+        Some(cluster) => format!(" of cluster {cluster}"),
+        None => String::new(),
+    };
+    eprintln!(
+        "removed {}{what} from {}",
+        plural(removed.len(), "cached certificate"),
+        cache.dir().display()
+    );
+    Ok(exit::OK)
+}

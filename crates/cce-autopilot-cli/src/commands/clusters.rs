@@ -1,0 +1,95 @@
+//! `clusters list`: the clusters of the project, as a table for people or JSON for scripts.
+
+use cce_autopilot::{Cluster, ClusterPhase};
+use serde_json::{Value, json};
+
+use crate::cli::{DEFAULT_TIMEOUT, GlobalArgs, ListArgs, ListFormat};
+use crate::exit;
+
+use super::common::{build_client, print_stdout};
+
+/// Lists the clusters.
+pub async fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<u8> {
+    let client = build_client(global, global.timeout_or(DEFAULT_TIMEOUT))?;
+    let mut call = client.clusters();
+    if let Some(status) = &args.status {
+        let phase: ClusterPhase = status.parse().unwrap_or_else(|never| match never {});
+        call = call.status(phase);
+    }
+    let clusters = call.send().await?;
+    let text = match args.format {
+        ListFormat::Table => table(&clusters),
+        ListFormat::Json => {
+            serde_json::to_string_pretty(&clusters.iter().map(to_json).collect::<Vec<_>>())? + "\n"
+        }
+    };
+    print_stdout(&text)?;
+    Ok(exit::OK)
+}
+
+/// One cluster for scripts.
+pub fn to_json(c: &Cluster) -> Value {
+    json!({
+        "name": c.name,
+        "id": c.id,
+        "alias": c.alias,
+        "phase": c.phase.to_string(),
+        "version": c.version,
+        "endpoints": c.endpoints.iter().map(|e| json!({
+            "url": e.url,
+            "access": e.access.map(|a| a.to_string()),
+        })).collect::<Vec<_>>(),
+    })
+}
+
+/// NAME, ID, PHASE, VERSION, ENDPOINTS, aligned.
+pub fn table(clusters: &[Cluster]) -> String {
+    let rows: Vec<[String; 5]> = clusters
+        .iter()
+        .map(|c| {
+            let endpoints: Vec<String> = c
+                .endpoints
+                .iter()
+                .map(|e| match e.access {
+                    Some(access) => format!("{access}={}", e.url),
+                    None => e.url.clone(),
+                })
+                .collect();
+            [
+                c.name.clone(),
+                c.id.clone(),
+                c.phase.to_string(),
+                c.version.clone().unwrap_or_else(|| "-".to_owned()),
+                if endpoints.is_empty() {
+                    "-".to_owned()
+                } else {
+                    endpoints.join(",")
+                },
+            ]
+        })
+        .collect();
+    let header = ["NAME", "ID", "PHASE", "VERSION", "ENDPOINTS"].map(str::to_owned);
+    let mut widths = header.clone().map(|h| h.chars().count());
+    for row in &rows {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(cell.chars().count());
+        }
+    }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$}   "));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    if rows.is_empty() {
+        out.push_str("(no clusters)\n");
+    }
+    out
+}

@@ -1,0 +1,87 @@
+//! `kubeconfig prune`: removes our entries of clusters the service no longer has — asked in the project and
+//! at the endpoint each owner mark names, never anywhere else.
+
+use cce_autopilot_kubeconfig::KubeconfigSet;
+use cce_autopilot_kubeconfig::managed::{self, Removal};
+use serde_json::json;
+
+use crate::cli::{DEFAULT_TIMEOUT, GlobalArgs, PruneArgs};
+use crate::exit;
+
+use super::common::build_client_for;
+use super::credential::cache::CredentialCache;
+use super::report;
+use super::update::{file_error, kubeconfig_paths, update_options};
+
+/// Prunes; 0 when done, 8 when some clusters could not be asked about (their entries stay).
+pub async fn run(global: &GlobalArgs, args: PruneArgs) -> anyhow::Result<u8> {
+    let paths = kubeconfig_paths(&args.file)?;
+    let set = KubeconfigSet::load(&paths).map_err(file_error)?;
+    let mut gone = Vec::new();
+    let mut notes = Vec::new();
+    let mut unknown = Vec::new();
+    for mark in managed::marked_clusters(&set) {
+        let who = mark
+            .cluster_name
+            .clone()
+            .unwrap_or_else(|| mark.cluster_id.clone());
+        if mark.project_id.is_none() || mark.endpoint.is_none() {
+            notes.push(format!(
+                "cluster {who}: its entries were written by an earlier version and name no project or \
+                 endpoint, so they are left alone; run `kubeconfig update --cluster {}` to record them",
+                mark.cluster_id
+            ));
+            continue;
+        }
+        let client = build_client_for(global, global.timeout_or(DEFAULT_TIMEOUT), &mark)?;
+        match client.cluster(&mark.cluster_id).send().await {
+            Ok(_) => {}
+            Err(e) if e.status() == Some(404) => gone.push(Removal::all(mark)),
+            Err(e) => unknown.push(json!({
+                "cluster-id": mark.cluster_id,
+                "cluster-name": mark.cluster_name,
+                "error": format!("{e:#}"),
+            })),
+        }
+    }
+    for note in &notes {
+        eprintln!("note: {note}");
+    }
+    for u in &unknown {
+        eprintln!(
+            "error: cluster {}: cannot tell whether it still exists, its entries stay: {}",
+            u["cluster-id"].as_str().unwrap_or_default(),
+            u["error"].as_str().unwrap_or_default()
+        );
+    }
+    let opts = update_options(&args.file);
+    let prune_paths = paths.clone();
+    let removals = gone.clone();
+    let report =
+        tokio::task::spawn_blocking(move || managed::remove(&prune_paths, &removals, &opts))
+            .await?
+            .map_err(file_error)?;
+    let mut cleared = 0;
+    if !args.file.dry_run
+        && let Some(cache) = CredentialCache::from_env(None)
+    {
+        for r in &gone {
+            cleared += cache.clear(Some(&r.cluster.cluster_id))?.len();
+        }
+    }
+    if gone.is_empty() && args.file.format == crate::cli::ReportFormat::Text {
+        eprintln!("nothing to prune: every cluster the kubeconfig names still exists");
+    }
+    let extra = json!({
+        "pruned-clusters": gone.iter().map(|r| json!({"cluster-id": r.cluster.cluster_id, "cluster-name": r.cluster.cluster_name})).collect::<Vec<_>>(),
+        "unknown": unknown,
+        "left-alone": notes,
+        "cache-entries-removed": cleared,
+    });
+    report::print(&report, &paths, args.file.format, extra)?;
+    Ok(if unknown.is_empty() {
+        exit::OK
+    } else {
+        exit::PARTIAL
+    })
+}

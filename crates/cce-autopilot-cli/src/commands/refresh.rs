@@ -1,0 +1,124 @@
+//! `kubeconfig refresh`: renews our static entries whose certificate expires within the window — one fetch
+//! per cluster, at the service and with the validity the owner mark recorded, merged like `update` with
+//! the names kept.
+
+use std::collections::BTreeMap;
+
+use cce_autopilot::{Access, CertDuration};
+use cce_autopilot_kubeconfig::managed::{
+    self, AccessChoice, ClusterEntries, EntryOptions, MergeRequest, Naming, OwnerMark, Target,
+};
+use cce_autopilot_kubeconfig::{KubeconfigSet, NamedCluster};
+use serde_json::json;
+use time::OffsetDateTime;
+
+use crate::cli::{DEFAULT_TIMEOUT, GlobalArgs, RefreshArgs};
+use crate::exit;
+
+use super::common::build_client_for;
+use super::update::{file_error, kubeconfig_paths, update_options};
+use super::{expiry, report};
+
+/// Refreshes; 0 when done (or nothing was due), 8 when some clusters could not be renewed.
+pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<u8> {
+    let paths = kubeconfig_paths(&args.file)?;
+    let set = KubeconfigSet::load(&paths).map_err(file_error)?;
+    let now = OffsetDateTime::now_utc();
+    // One fetch per cluster, however many of its users are due.
+    let mut due: BTreeMap<String, OwnerMark> = BTreeMap::new();
+    for entry in expiry::expiring(&set, args.within, now) {
+        due.entry(entry.mark.cluster_id.clone())
+            .or_insert(entry.mark);
+    }
+    if due.is_empty() {
+        if args.file.format == crate::cli::ReportFormat::Text {
+            eprintln!(
+                "nothing to refresh: no static entry of cce-autopilot expires within {}",
+                humantime::format_duration(args.within)
+            );
+        } else {
+            report::print(
+                &Default::default(),
+                &paths,
+                args.file.format,
+                json!({"refreshed": []}),
+            )?;
+        }
+        return Ok(exit::OK);
+    }
+    let merged = set.merged();
+    let mut entries = Vec::new();
+    let mut failures = Vec::new();
+    for (id, mark) in &due {
+        let built = async {
+            let duration = match (args.duration, mark.duration) {
+                (Some(d), _) => d,
+                (None, Some(days)) => CertDuration::try_from(days)?,
+                (None, None) => CertDuration::days(30)?,
+            };
+            let client = build_client_for(global, global.timeout_or(DEFAULT_TIMEOUT), mark)?;
+            let cert = client.cluster_cert(id).duration(duration).send().await?;
+            let ours = |access: Access| {
+                merged.clusters.iter().find(|c: &&NamedCluster| {
+                    c.owner_mark()
+                        .and_then(OwnerMark::from_value)
+                        .is_some_and(|m| m.same_cluster(mark) && m.access == access.context_name())
+                })
+            };
+            let access = match (
+                ours(Access::Internal).is_some(),
+                ours(Access::External).is_some(),
+            ) {
+                (true, true) => AccessChoice::Both,
+                (false, true) => AccessChoice::External,
+                _ => AccessChoice::Internal,
+            };
+            let mut opts = EntryOptions::default();
+            opts.access = access;
+            opts.duration = Some(duration.get());
+            // A verified external entry stays verified.
+            opts.tls_server_name =
+                ours(Access::External).and_then(|c| c.cluster.tls_server_name.clone());
+            let target = Target::new(id)
+                .with_name(mark.cluster_name.clone())
+                .with_service(
+                    mark.project_id.clone().unwrap_or_default(),
+                    mark.endpoint
+                        .clone()
+                        .unwrap_or_else(|| client.endpoint().to_owned()),
+                    mark.region.clone(),
+                );
+            ClusterEntries::build(target, &cert.kubeconfig, &opts).map_err(anyhow::Error::new)
+        }
+        .await;
+        match built {
+            Ok(e) => entries.push(e),
+            Err(e) => failures.push((id.clone(), e)),
+        }
+    }
+    for (id, e) in &failures {
+        eprintln!("error: {}", super::update::fetch::failure_line(id, e));
+    }
+    if entries.is_empty() {
+        return Ok(exit::code_for(&failures.remove(0).1));
+    }
+    let mut naming = Naming::new("refresh");
+    naming.keep_names = true;
+    let request = MergeRequest::new(entries, naming);
+    let opts = update_options(&args.file);
+    let refresh_paths = paths.clone();
+    let outcome =
+        tokio::task::spawn_blocking(move || managed::merge(&refresh_paths, &request, &opts))
+            .await?
+            .map_err(file_error)?;
+    let extra = json!({
+        "refreshed": outcome.merged.iter().map(|m| m.cluster_id.clone()).collect::<Vec<_>>(),
+        "failures": failures.iter().map(|(id, e)| json!({"cluster-id": id, "error": format!("{e:#}")})).collect::<Vec<_>>(),
+    });
+    report::print(&outcome.report, &paths, args.file.format, extra)?;
+    Ok(if failures.is_empty() && outcome.failures.is_empty() {
+        exit::OK
+    } else {
+        exit::PARTIAL
+    })
+}

@@ -1,0 +1,107 @@
+//! `kubeconfig remove`: a cluster's entries out of the kubeconfig — only those cce-autopilot wrote — and its
+//! certificates out of the credential plugin's cache.
+
+use cce_autopilot::Access;
+use cce_autopilot_kubeconfig::KubeconfigSet;
+use cce_autopilot_kubeconfig::managed::{self, OwnerMark, Removal};
+use serde_json::json;
+
+use crate::cli::{DEFAULT_TIMEOUT, GlobalArgs, RemoveArgs, UpdateAccess};
+use crate::exit::{self, CliError};
+
+use super::common::build_client;
+use super::credential::cache::CredentialCache;
+use super::report;
+use super::update::{file_error, kubeconfig_paths, update_options};
+
+/// Removes the entries; 0 when done (also when there was nothing of the cluster to remove).
+pub async fn run(global: &GlobalArgs, args: RemoveArgs) -> anyhow::Result<u8> {
+    let paths = kubeconfig_paths(&args.file)?;
+    let set = KubeconfigSet::load(&paths).map_err(file_error)?;
+    let marks = managed::marked_clusters(&set);
+    let accesses = args.access.map(|a| match a {
+        UpdateAccess::Internal => vec![Access::Internal],
+        UpdateAccess::External => vec![Access::External],
+        UpdateAccess::Both => vec![Access::Internal, Access::External],
+    });
+    let mut removals = Vec::new();
+    for query in &args.cluster {
+        let mark = match from_marks(&marks, query)? {
+            Some(mark) => mark,
+            // Not in the file under that name: the service may know it (by name or alias).
+            None => from_service(global, query).await?,
+        };
+        removals.push(Removal::only(mark, accesses.clone()));
+    }
+    let opts = update_options(&args.file);
+    let remove_paths = paths.clone();
+    let to_remove = removals.clone();
+    let report =
+        tokio::task::spawn_blocking(move || managed::remove(&remove_paths, &to_remove, &opts))
+            .await?
+            .map_err(file_error)?;
+    let mut cleared = Vec::new();
+    if !args.file.dry_run
+        && accesses.is_none()
+        && let Some(cache) = CredentialCache::from_env(args.cache_dir.clone())
+    {
+        for r in &removals {
+            cleared.extend(cache.clear(Some(&r.cluster.cluster_id))?);
+        }
+    }
+    if report.changes.is_empty() {
+        eprintln!(
+            "nothing to remove: the kubeconfig holds no entry cce-autopilot wrote for {}",
+            args.cluster.join(", ")
+        );
+    }
+    let extra = json!({"cache-entries-removed": cleared.len()});
+    report::print(&report, &paths, args.file.format, extra)?;
+    if !cleared.is_empty() && args.file.format == crate::cli::ReportFormat::Text {
+        eprintln!(
+            "removed {} from the credential cache",
+            report::plural(cleared.len(), "certificate")
+        );
+    }
+    Ok(exit::OK)
+}
+
+/// The cluster `query` names among our marks: its id, or the name a mark recorded. Two clusters of that
+/// name (in two projects) are an error naming both.
+fn from_marks(marks: &[OwnerMark], query: &str) -> anyhow::Result<Option<OwnerMark>> {
+    if let Some(mark) = marks.iter().find(|m| m.cluster_id == query) {
+        return Ok(Some(mark.clone()));
+    }
+    let named: Vec<&OwnerMark> = marks
+        .iter()
+        .filter(|m| m.cluster_name.as_deref() == Some(query))
+        .collect();
+    match named.as_slice() {
+        [] => Ok(None),
+        [one] => Ok(Some((*one).clone())),
+        many => Err(CliError::usage(format!(
+            "{query:?} names clusters of more than one project in the kubeconfig: {}; pass the cluster id",
+            many.iter()
+                .map(|m| format!(
+                    "{} (project {})",
+                    m.cluster_id,
+                    m.project_id.as_deref().unwrap_or("?")
+                ))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))
+        .into()),
+    }
+}
+
+/// The cluster the service says `query` names, as a mark that selects its entries by id.
+async fn from_service(global: &GlobalArgs, query: &str) -> anyhow::Result<OwnerMark> {
+    let client = build_client(global, global.timeout_or(DEFAULT_TIMEOUT))?;
+    let resolution = super::resolve::resolve(&client, &[query.to_owned()]).await?;
+    let id = resolution
+        .clusters
+        .into_iter()
+        .next()
+        .map_or_else(|| query.to_owned(), |r| r.id);
+    Ok(OwnerMark::new(id, ""))
+}

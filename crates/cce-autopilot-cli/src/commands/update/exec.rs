@@ -1,0 +1,141 @@
+//! The exec entry `update --exec` writes: a user that runs `cce-autopilot credential` for the cluster.
+
+use cce_autopilot::{Access, CertDuration};
+use cce_autopilot_kubeconfig::ExecConfig;
+
+use crate::cli::GlobalArgs;
+use crate::exit::{self, CliError};
+
+/// The exec API version written into `users[].user.exec`.
+pub const EXEC_API_VERSION: &str = "client.authentication.k8s.io/v1";
+
+/// The plugin entry for `cluster_id`. Settings travel as arguments, which take precedence over the user's
+/// environment: the cluster's **id** (a name can be reused by a new cluster after a deletion, an id
+/// cannot), the access, the validity, the `--timeout` if one was given, and the service settings. The
+/// access and secret keys never appear: the plugin reads them from the user's environment or credentials
+/// file at each use. `provideClusterInfo` lets the plugin see the CA kubectl trusts, so that a certificate
+/// cached under another CA is not handed out.
+pub fn config(
+    global: &GlobalArgs,
+    cluster_id: &str,
+    access: Access,
+    duration: CertDuration,
+) -> anyhow::Result<ExecConfig> {
+    let command = std::env::current_exe().map_err(|e| CliError {
+        code: exit::FAILURE,
+        message: format!("--exec: cannot tell the path of this program to record it: {e}"),
+    })?;
+    let duration = if duration.is_max() {
+        "max".to_owned()
+    } else {
+        duration.get().to_string()
+    };
+    let mut args: Vec<String> = [
+        "credential",
+        "--cluster",
+        cluster_id,
+        "--access",
+        access.context_name(),
+        "--duration",
+        &duration,
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    args.extend(global_args(global));
+    Ok(ExecConfig {
+        api_version: Some(EXEC_API_VERSION.to_owned()),
+        command: command.to_string_lossy().into_owned(),
+        args: Some(args),
+        install_hint: Some(
+            "cce-autopilot provides the credentials of this cluster: install it (cargo install cce-autopilot-cli), then run `cce-autopilot kubeconfig update --exec` again so that this entry names its path"
+                .to_owned(),
+        ),
+        provide_cluster_info: Some(true),
+        interactive_mode: Some("Never".to_owned()),
+        ..ExecConfig::default()
+    })
+}
+
+/// The global options the plugin needs to reach the same service and project, in the order `--endpoint`,
+/// `--region`, `--project-id`, `--iam-endpoint`, `--timeout`: values from flags or their environment
+/// variables alike, so that the entry keeps working in another shell. Never keys, never a token file.
+pub fn global_args(global: &GlobalArgs) -> Vec<String> {
+    let timeout = global
+        .timeout
+        .map(|t| humantime::format_duration(t).to_string());
+    let mut args = Vec::new();
+    for (flag, value) in [
+        ("--endpoint", &global.endpoint),
+        ("--region", &global.region),
+        ("--project-id", &global.project_id),
+        ("--iam-endpoint", &global.iam_endpoint),
+        ("--timeout", &timeout),
+    ] {
+        if let Some(value) = value {
+            args.push(flag.to_owned());
+            args.push(value.clone());
+        }
+    }
+    args
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::Parser as _;
+
+    fn global(args: &[&str]) -> GlobalArgs {
+        let mut all = vec!["cce-autopilot"];
+        all.extend_from_slice(args);
+        all.extend(["kubeconfig", "update", "--cluster", "c"]);
+        crate::cli::Cli::try_parse_from(all).unwrap().global
+    }
+
+    #[test]
+    fn the_plugin_args_repeat_the_service_settings_and_the_timeout_but_no_keys() {
+        let g = global(&[
+            "--region",
+            "cn-north-4",
+            "--project-id",
+            "p",
+            "--endpoint",
+            "http://127.0.0.1:1",
+            "--timeout",
+            "8s",
+        ]);
+        assert_eq!(
+            global_args(&g),
+            [
+                "--endpoint",
+                "http://127.0.0.1:1",
+                "--region",
+                "cn-north-4",
+                "--project-id",
+                "p",
+                "--timeout",
+                "8s"
+            ]
+        );
+    }
+
+    #[test]
+    fn the_entry_names_the_cluster_id_and_asks_for_the_cluster_info() {
+        let exec = config(&global(&[]), "id-1", Access::External, CertDuration::MAX).unwrap();
+        assert_eq!(
+            exec.args.as_deref().unwrap(),
+            [
+                "credential",
+                "--cluster",
+                "id-1",
+                "--access",
+                "external",
+                "--duration",
+                "max"
+            ]
+        );
+        assert_eq!(exec.provide_cluster_info, Some(true));
+        assert_eq!(exec.interactive_mode.as_deref(), Some("Never"));
+        assert_eq!(exec.api_version.as_deref(), Some(EXEC_API_VERSION));
+    }
+}

@@ -1,0 +1,313 @@
+//! `kubeconfig update`: resolves the clusters (by name, alias or id, or `--all`), fetches their kubeconfigs,
+//! and merges them into the user's kubeconfig files with the kubeconfig crate's managed merge, which
+//! names entries per cluster, keeps what the user added, renames instead of duplicating, locks, and
+//! writes atomically (0600, `.bak`).
+
+pub(crate) mod exec;
+pub(crate) mod fetch;
+
+use std::path::Path;
+
+use cce_autopilot::{Access, CertDuration, ClusterPhase};
+use cce_autopilot_kubeconfig::managed::{
+    self, AccessChoice, ClusterEntries, EntryOptions, MergeRequest, Naming, Target,
+};
+use cce_autopilot_kubeconfig::{self as kubefile, KubeconfigPaths, KubeconfigSet, UpdateOptions};
+use serde_json::json;
+
+use crate::cli::{DEFAULT_TIMEOUT, FileArgs, GlobalArgs, UpdateAccess, UpdateArgs};
+use crate::exit::{self, CliError};
+
+use super::common::build_client;
+use super::resolve::{self, Resolved};
+use super::{expiry, report};
+
+/// Resolves, fetches, merges; returns 0, or 8 when some clusters failed and others were merged.
+pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
+    if args.cluster.len() > 1 && (args.alias.is_some() || args.user_alias.is_some()) {
+        return Err(CliError::usage(
+            "--alias and --user-alias name the entries of one cluster; with several clusters the default \
+             names (which include each cluster's name) keep them apart",
+        )
+        .into());
+    }
+    let paths = kubeconfig_paths(&args.file)?;
+    // Refuse unreadable or unparsable files before asking the service for anything.
+    KubeconfigSet::load(&paths).map_err(file_error)?;
+
+    let client = build_client(global, global.timeout_or(DEFAULT_TIMEOUT))?;
+    let mut notes = Vec::new();
+    let clusters = if args.all {
+        let wanted: ClusterPhase = args.status.parse().unwrap_or_else(|never| match never {});
+        let Some(all) = resolve::list(&client, None).await? else {
+            return Err(CliError {
+                code: exit::AUTH,
+                message: "--all needs the cluster list, and these credentials may not list clusters (403)"
+                    .to_owned(),
+            }
+            .into());
+        };
+        let (take, skip): (Vec<_>, Vec<_>) = all.into_iter().partition(|c| c.phase == wanted);
+        for c in &skip {
+            notes.push(format!(
+                "note: cluster {} ({}) is {}, not {wanted}: skipped",
+                c.name, c.id, c.phase
+            ));
+        }
+        take.into_iter()
+            .map(|c| Resolved {
+                query: c.name.clone(),
+                id: c.id.clone(),
+                name: Some(c.name.clone()),
+                cluster: Some(c),
+            })
+            .collect()
+    } else {
+        let resolution = resolve::resolve(&client, &args.cluster).await?;
+        notes.extend(resolution.note);
+        resolution.clusters
+    };
+    for note in &notes {
+        eprintln!("{note}");
+    }
+    if clusters.is_empty() {
+        eprintln!("no cluster to merge");
+        return Ok(exit::OK);
+    }
+
+    if args.exec {
+        // The plugin asks for --duration each time it runs; refuse now what it would be refused then.
+        args.duration
+            .check_on(time::OffsetDateTime::now_utc().date())
+            .map_err(cce_autopilot::Error::from)?;
+    }
+    let project_id = client.project_id().await?;
+    let endpoint = client.endpoint().to_owned();
+    let ids: Vec<String> = clusters.iter().map(|c| c.id.clone()).collect();
+    // With --exec only the cluster entries (server, CA) are kept: ask for the shortest certificate, which
+    // is thrown away; the plugin asks for --duration each time it runs.
+    let fetch_duration = if args.exec {
+        CertDuration::days(1)?
+    } else {
+        args.duration
+    };
+    let fetched = fetch::fetch_all(&client, &ids, fetch_duration).await;
+
+    let choice = match args.access {
+        None => AccessChoice::Default,
+        Some(UpdateAccess::Internal) => AccessChoice::Internal,
+        Some(UpdateAccess::External) => AccessChoice::External,
+        Some(UpdateAccess::Both) => AccessChoice::Both,
+    };
+    let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
+    let mut entries = Vec::new();
+    for (f, resolved) in fetched.into_iter().zip(&clusters) {
+        let built = f.result.and_then(|cert| {
+            tracing::info!(cluster_id = %f.cluster_id, request_id = cert.request_id.as_deref(), "fetched");
+            let target = Target::new(&resolved.id)
+                .with_name(resolved.name.clone())
+                .with_service(&project_id, &endpoint, global.region.clone());
+            let exec = match args.exec {
+                true => {
+                    let primary = managed::select_access(&cert.kubeconfig, choice)
+                        .map_err(entry_error)?
+                        .first()
+                        .copied()
+                        .unwrap_or(Access::Internal);
+                    Some(exec::config(global, &resolved.id, primary, args.duration)?)
+                }
+                false => None,
+            };
+            let mut opts = EntryOptions::default();
+            opts.access = choice;
+            opts.tls_server_name.clone_from(&args.tls_server_name);
+            opts.exec = exec;
+            opts.duration = Some(args.duration.get());
+            ClusterEntries::build(target, &cert.kubeconfig, &opts).map_err(entry_error)
+        });
+        match built {
+            Ok(e) => entries.push(e),
+            Err(err) => failures.push((f.cluster_id, err)),
+        }
+    }
+    for warning in entries.iter().flat_map(|e| &e.warnings) {
+        eprintln!("warning: {warning}");
+    }
+    if entries.is_empty() {
+        return Err(all_failed(failures));
+    }
+
+    let mut naming = Naming::new(managed::name_scope(
+        global.region.as_deref(),
+        global.endpoint.as_deref(),
+    ));
+    naming.alias.clone_from(&args.alias);
+    naming.user_alias.clone_from(&args.user_alias);
+    let mut request = MergeRequest::new(entries, naming);
+    request.set_current = args.set_current_context.unwrap_or(clusters.len() == 1);
+    let set_current = request.set_current;
+    request.force = args.force;
+    let opts = update_options(&args.file);
+    let merge_paths = paths.clone();
+    let outcome =
+        tokio::task::spawn_blocking(move || managed::merge(&merge_paths, &request, &opts))
+            .await?
+            .map_err(file_error)?;
+    for (id, err) in outcome.failures {
+        failures.push((
+            id,
+            anyhow::Error::new(CliError::file(one_line(&err.to_string()))),
+        ));
+    }
+    failures.sort_by_key(|(id, _)| ids.iter().position(|c| c == id));
+    if outcome.merged.is_empty() {
+        return Err(all_failed(failures));
+    }
+    for (id, err) in &failures {
+        eprintln!("error: {}", fetch::failure_line(id, err));
+    }
+    let insecure: Vec<&str> = outcome
+        .merged
+        .iter()
+        .flat_map(|m| m.insecure_contexts.iter().map(String::as_str))
+        .collect();
+    if let Some(warning) = insecure_warning(&insecure) {
+        eprintln!("{warning}");
+    }
+    let extra = json!({
+        "failures": failures.iter().map(|(id, e)| json!({"cluster-id": id, "error": format!("{e:#}")})).collect::<Vec<_>>(),
+        "notes-before": notes,
+    });
+    report::print(&outcome.report, &paths, args.file.format, extra)?;
+    if !set_current
+        && args.file.format == crate::cli::ReportFormat::Text
+        && let Some((_, first)) = outcome.merged.first().and_then(|m| m.contexts.first())
+    {
+        eprintln!(
+            "current context left as it was; switch with: kubectl config use-context {first}"
+        );
+    }
+    if !outcome.report.dry_run {
+        expiry::warn_expiring(&paths);
+    }
+    Ok(if failures.is_empty() {
+        exit::OK
+    } else {
+        exit::PARTIAL
+    })
+}
+
+/// The kubeconfig files of `--kubeconfig`, `KUBECONFIG`, or `~/.kube/config`.
+pub(crate) fn kubeconfig_paths(file: &FileArgs) -> anyhow::Result<KubeconfigPaths> {
+    KubeconfigPaths::resolve(
+        file.kubeconfig.as_deref(),
+        std::env::var_os("KUBECONFIG").as_deref(),
+        std::env::var_os("HOME").as_deref().map(Path::new),
+    )
+    .map_err(file_error)
+}
+
+/// The lock and dry-run options of `file`.
+pub(crate) fn update_options(file: &FileArgs) -> UpdateOptions {
+    UpdateOptions::default()
+        .with_dry_run(file.dry_run)
+        .with_force_unlock(file.force_unlock)
+        .with_lock_timeout(kubefile::DEFAULT_LOCK_TIMEOUT)
+}
+
+/// An entry the answer cannot make: an access the cluster lacks is a usage error, anything else a service one.
+fn entry_error(e: kubefile::Error) -> anyhow::Error {
+    let code = match e {
+        kubefile::Error::NoAccess { .. } => exit::USAGE,
+        _ => exit::SERVICE,
+    };
+    CliError {
+        code,
+        message: e.to_string(),
+    }
+    .into()
+}
+
+/// One error for a run in which no cluster could be merged: with one cluster, its own error (and
+/// exit code); with several, the first one's exit code after one line per cluster.
+fn all_failed(mut failures: Vec<(String, anyhow::Error)>) -> anyhow::Error {
+    if failures.len() == 1 {
+        let (id, err) = failures.remove(0);
+        return CliError {
+            code: exit::code_for(&err),
+            message: fetch::failure_line(&id, &err),
+        }
+        .into();
+    }
+    for (id, err) in &failures {
+        eprintln!("error: {}", fetch::failure_line(id, err));
+    }
+    let code = failures
+        .first()
+        .map_or(exit::FAILURE, |(_, e)| exit::code_for(e));
+    CliError {
+        code,
+        message: format!(
+            "none of the {} clusters could be merged (see above); the kubeconfig was not changed",
+            failures.len()
+        ),
+    }
+    .into()
+}
+
+/// A file-layer error as one line with exit code 6; a name collision speaks of this command's flags.
+pub(crate) fn file_error(e: kubefile::Error) -> anyhow::Error {
+    let message = match e {
+        kubefile::Error::Collision { kind, name, path } => format!(
+            "{kind} {name:?} already exists in {} and was not written by cce-autopilot; choose other names with --alias/--user-alias, or pass --force to replace it (nothing was written)",
+            path.display()
+        ),
+        other => one_line(&other.to_string()),
+    };
+    CliError::file(message).into()
+}
+
+/// `text` on one line.
+pub(crate) fn one_line(text: &str) -> String {
+    text.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+/// One warning for every context written with `insecure-skip-tls-verify`.
+fn insecure_warning(contexts: &[&str]) -> Option<String> {
+    let advice = "(insecure-skip-tls-verify, as the service returns it); rerun with --tls-server-name kubernetes (a name in the API server's certificate) to verify it with the cluster CA";
+    match contexts {
+        [] => None,
+        [one] => Some(format!(
+            "warning: context {one} skips TLS verification of the external endpoint {advice}"
+        )),
+        many => Some(format!(
+            "warning: {} skip TLS verification of their external endpoints {advice}: {}",
+            report::plural(many.len(), "context"),
+            many.join(", ")
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_insecure_warning_names_every_context() {
+        assert_eq!(insecure_warning(&[]), None);
+        let one = insecure_warning(&["a"]).unwrap();
+        assert!(one.starts_with("warning: context a skips"), "{one}");
+        let two = insecure_warning(&["a", "b"]).unwrap();
+        assert!(two.starts_with("warning: 2 contexts skip"), "{two}");
+        assert!(two.ends_with(": a, b"), "{two}");
+    }
+
+    #[test]
+    fn one_line_joins_lines() {
+        assert_eq!(one_line("a\n  b\r\n\nc"), "a b c");
+    }
+}

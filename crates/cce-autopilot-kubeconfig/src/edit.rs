@@ -1,0 +1,163 @@
+//! Every edit of the kubeconfig files takes this one path: read, plan, lock what the plan touches, read
+//! again and plan again under the locks, write atomically. The plans (the generic upsert, the managed
+//! merge, removal) only compute new file contents from a read of the files.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+use std::time::{Duration, Instant};
+
+use crate::error::{Error, Result};
+use crate::fs::{self, write_atomic};
+use crate::load::KubeconfigSet;
+use crate::lock::{DEFAULT_LOCK_TIMEOUT, FileLock};
+use crate::merge::{MergeReport, Plan};
+use crate::paths::KubeconfigPaths;
+
+/// How [`update`] behaves.
+#[non_exhaustive]
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UpdateOptions {
+    /// Compute the report without locking or writing anything.
+    pub dry_run: bool,
+    /// How long to wait, in all, for locks held by other processes.
+    pub lock_timeout: Duration,
+    /// Remove a stale lock (its holder no longer runs) at once, and a lock whose holder cannot be
+    /// checked once `lock_timeout` has passed. A lock held by a running process is never broken.
+    pub force_unlock: bool,
+    /// Replace existing entries of the same name even when they were not written by this tool.
+    pub force_replace: bool,
+}
+
+impl Default for UpdateOptions {
+    fn default() -> Self {
+        UpdateOptions {
+            dry_run: false,
+            lock_timeout: DEFAULT_LOCK_TIMEOUT,
+            force_unlock: false,
+            force_replace: false,
+        }
+    }
+}
+
+impl UpdateOptions {
+    /// Sets [`UpdateOptions::dry_run`].
+    #[must_use]
+    pub fn with_dry_run(mut self, dry_run: bool) -> Self {
+        self.dry_run = dry_run;
+        self
+    }
+
+    /// Sets [`UpdateOptions::lock_timeout`].
+    #[must_use]
+    pub fn with_lock_timeout(mut self, timeout: Duration) -> Self {
+        self.lock_timeout = timeout;
+        self
+    }
+
+    /// Sets [`UpdateOptions::force_unlock`].
+    #[must_use]
+    pub fn with_force_unlock(mut self, force_unlock: bool) -> Self {
+        self.force_unlock = force_unlock;
+        self
+    }
+
+    /// Sets [`UpdateOptions::force_replace`].
+    #[must_use]
+    pub fn with_force_replace(mut self, force_replace: bool) -> Self {
+        self.force_replace = force_replace;
+        self
+    }
+}
+
+/// Plans with `plan` on a read of the files of `paths` and writes the files that change.
+///
+/// Client-go's rules decide where things go: an existing entry stays in (and is rewritten in)
+/// the file it comes from — the first file that defines its name; a new entry, and a changed
+/// `current-context`, go to the default file — the first file of the list that exists, else the
+/// last one (with `--kubeconfig` or `$HOME/.kube/config`, the only file).
+///
+/// Concurrent updates do not lose each other's entries: the files to write are locked
+/// (`<file>.lock`, in sorted order so that two updates cannot deadlock), every file is read
+/// again under the locks, the merge is recomputed on that read, and the changed files are
+/// replaced atomically ([`write_atomic`]). Should the re-read show that more files must be
+/// written, the locks are released and the whole set is locked again.
+///
+/// Nothing is written when any file does not parse, repeats a name, or holds a foreign entry
+/// of a name to write (unless `force_replace`), nor when nothing changes. With `dry_run`, no
+/// lock is taken and nothing is written; [`MergeReport::render_redacted`] shows what would be.
+pub(crate) fn apply(
+    paths: &KubeconfigPaths,
+    opts: &UpdateOptions,
+    plan: impl Fn(&KubeconfigSet) -> Result<Plan>,
+) -> Result<MergeReport> {
+    if opts.dry_run {
+        let set = KubeconfigSet::load(paths)?;
+        let plan = checked(&set, plan(&set)?)?;
+        return Ok(plan.report.into_written(true, Vec::new()));
+    }
+
+    let deadline = Instant::now() + opts.lock_timeout;
+    let mut to_lock: BTreeSet<PathBuf> = BTreeSet::new();
+    let mut locks: Vec<FileLock> = Vec::new();
+    loop {
+        // Read (under the locks from the second round on) and merge.
+        let set = KubeconfigSet::load(paths)?;
+        let plan = checked(&set, plan(&set)?)?;
+        let targets: BTreeSet<PathBuf> = plan
+            .files
+            .keys()
+            .map(|i| set.files()[*i].path().to_path_buf())
+            .collect();
+        if targets.is_empty() {
+            return Ok(plan.report.into_written(false, Vec::new()));
+        }
+        if !locks.is_empty() && targets.is_subset(&to_lock) {
+            let mut written = Vec::with_capacity(plan.files.len());
+            for (index, config) in &plan.files {
+                let file = &set.files()[*index];
+                let yaml = config.to_yaml().map_err(|message| Error::Serialize {
+                    path: file.path().to_path_buf(),
+                    message,
+                })?;
+                write_atomic(file.path(), yaml.as_bytes(), file.original())?;
+                written.push(file.path().to_path_buf());
+            }
+            written.sort();
+            drop(locks);
+            return Ok(plan.report.into_written(false, written));
+        }
+        // (Re)lock everything needed so far, in sorted order, holding nothing meanwhile.
+        locks.clear();
+        to_lock.extend(targets);
+        for path in &to_lock {
+            let dir = parent_dir(path);
+            fs::ensure_private_dir(dir).map_err(|source| Error::Write {
+                path: path.clone(),
+                step: "creating the directory",
+                source,
+            })?;
+            locks.push(FileLock::acquire(path, deadline, opts.force_unlock)?);
+        }
+    }
+}
+
+fn parent_dir(path: &Path) -> &Path {
+    match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    }
+}
+
+/// The plan, unless it would leave a file kubectl refuses (a name twice in one list).
+fn checked(set: &KubeconfigSet, plan: Plan) -> Result<Plan> {
+    for (i, file) in &plan.files {
+        if let Some((kind, name)) = file.duplicate_name() {
+            return Err(Error::DuplicateName {
+                path: set.files()[*i].path().to_path_buf(),
+                kind,
+                name: name.to_owned(),
+            });
+        }
+    }
+    Ok(plan)
+}

@@ -1,0 +1,226 @@
+//! The names of a cluster's entries (the rules are in the module docs of [`super`]).
+
+use cce_autopilot_model::Access;
+
+use super::Entry;
+use super::build::ClusterEntries;
+use super::mark::OwnerMark;
+use crate::model::{NamedCluster, NamedContext, NamedUser};
+
+/// How entries are named, common to every cluster of one merge.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Naming {
+    /// The scope part of default names (see [`name_scope`]).
+    pub scope: String,
+    /// `--alias`: the name of the cluster and context entries (one cluster only).
+    pub alias: Option<String>,
+    /// `--user-alias`: the name of the user entry (one cluster only).
+    pub user_alias: Option<String>,
+    /// Keep the names our entries have (a refresh renames nothing).
+    pub keep_names: bool,
+}
+
+impl Naming {
+    /// Default names in `scope`.
+    pub fn new(scope: impl Into<String>) -> Self {
+        Naming {
+            scope: scope.into(),
+            ..Naming::default()
+        }
+    }
+}
+
+/// The scope part of default names: the region, else the host of the endpoint URL (`:` of an IPv6
+/// address becomes `-`), else `custom`.
+pub fn name_scope(region: Option<&str>, endpoint: Option<&str>) -> String {
+    if let Some(region) = region.map(str::trim).filter(|r| !r.is_empty()) {
+        return region.to_owned();
+    }
+    endpoint
+        .and_then(|e| url::Url::parse(e).ok())
+        .and_then(|u| {
+            u.host_str()
+                .map(|h| h.trim_matches(['[', ']']).replace(':', "-"))
+        })
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "custom".to_owned())
+}
+
+/// The names chosen for one cluster's entries.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Names {
+    pub(crate) clusters: Vec<(Access, String)>,
+    pub(crate) contexts: Vec<(Access, String)>,
+    pub(crate) user: String,
+    /// A note when the names carry a project suffix.
+    pub(crate) note: Option<String>,
+}
+
+impl Names {
+    pub(crate) fn cluster(&self, access: Access) -> &str {
+        lookup(&self.clusters, access)
+    }
+
+    pub(crate) fn context(&self, access: Access) -> &str {
+        lookup(&self.contexts, access)
+    }
+}
+
+fn lookup(names: &[(Access, String)], access: Access) -> &str {
+    names
+        .iter()
+        .find(|(a, _)| *a == access)
+        .map_or("", |(_, n)| n.as_str())
+}
+
+/// What naming needs to know of the files: our entries as they stand.
+pub(crate) struct Existing<'a> {
+    pub(crate) clusters: Vec<&'a NamedCluster>,
+    pub(crate) users: Vec<&'a NamedUser>,
+    pub(crate) contexts: Vec<&'a NamedContext>,
+}
+
+impl Existing<'_> {
+    fn owned_name<E: Entry>(
+        entries: &[&E],
+        mark: &OwnerMark,
+        access: Option<Access>,
+    ) -> Option<String> {
+        entries
+            .iter()
+            .find(|e| {
+                e.owner().is_some_and(|m| {
+                    m.same_cluster(mark) && access.is_none_or(|a| m.access == a.context_name())
+                })
+            })
+            .map(|e| e.name().to_owned())
+    }
+
+    /// Whether default names built on `base` are held by another project's cluster of the same name.
+    fn held_by_another_project(&self, base: &str, mark: &OwnerMark) -> bool {
+        let prefix = format!("{base}_");
+        let held = |name: &str, other: Option<OwnerMark>| {
+            name.starts_with(&prefix)
+                && other.is_some_and(|o| {
+                    !o.same_cluster(mark)
+                        && o.cluster_name == mark.cluster_name
+                        && o.project_id != mark.project_id
+                })
+        };
+        self.clusters.iter().any(|e| held(e.name(), e.owner()))
+            || self.users.iter().any(|e| held(e.name(), e.owner()))
+            || self.contexts.iter().any(|e| held(e.name(), e.owner()))
+    }
+
+    /// The cluster name an earlier mark of this cluster recorded.
+    fn recorded_name(&self, mark: &OwnerMark) -> Option<String> {
+        let marks = self
+            .clusters
+            .iter()
+            .filter_map(|e| e.owner())
+            .chain(self.contexts.iter().filter_map(|e| e.owner()))
+            .chain(self.users.iter().filter_map(|e| e.owner()));
+        marks
+            .filter(|m| m.same_cluster(mark))
+            .find_map(|m| m.cluster_name)
+    }
+}
+
+/// The names of `entries`' entries.
+pub(crate) fn names(
+    entries: &ClusterEntries,
+    naming: &Naming,
+    mark: &OwnerMark,
+    existing: &Existing<'_>,
+) -> Names {
+    let both = entries.accesses.len() > 1;
+    let id = &entries.target.cluster_id;
+    let cluster_name = entries
+        .target
+        .cluster_name
+        .clone()
+        .or_else(|| existing.recorded_name(mark));
+    // Keep what exists when asked to, and when the only other choice is the id fallback: a later run
+    // with weaker rights never moves an entry from its name back to the id.
+    let keep = naming.keep_names || cluster_name.is_none();
+    let mut base = format!(
+        "cce_{}_{}",
+        naming.scope,
+        cluster_name.as_deref().unwrap_or(id)
+    );
+    let mut note = None;
+    if let (Some(name), Some(project)) = (&cluster_name, &entries.target.project_id) {
+        let named = OwnerMark {
+            cluster_name: Some(name.clone()),
+            ..mark.clone()
+        };
+        if existing.held_by_another_project(&base, &named) {
+            let suffix: String = project.chars().take(8).collect();
+            base = format!("{base}.{suffix}");
+            note = Some(format!(
+                "another project's cluster named {name} already has the names cce_{}_{name}_…; the entries of \
+                 cluster {name} of project {project} are named {base}_…",
+                naming.scope
+            ));
+        }
+    }
+    let default_entry = |access: Access| match &naming.alias {
+        Some(alias) if both => format!("{alias}-{access}"),
+        Some(alias) => alias.clone(),
+        None => format!("{base}_{access}"),
+    };
+    let pick = |kept: Option<String>, default: String| {
+        if keep && naming.alias.is_none() {
+            kept.unwrap_or(default)
+        } else {
+            default
+        }
+    };
+    let clusters = entries
+        .accesses
+        .iter()
+        .map(|&a| {
+            let kept = Existing::owned_name(&existing.clusters, mark, Some(a));
+            (a, pick(kept, default_entry(a)))
+        })
+        .collect();
+    let contexts = entries
+        .accesses
+        .iter()
+        .map(|&a| {
+            let kept = Existing::owned_name(&existing.contexts, mark, Some(a));
+            (a, pick(kept, default_entry(a)))
+        })
+        .collect();
+    let user = match &naming.user_alias {
+        Some(alias) => alias.clone(),
+        None => pick(
+            Existing::owned_name(&existing.users, mark, None),
+            format!("{base}_user"),
+        ),
+    };
+    Names {
+        clusters,
+        contexts,
+        user,
+        note,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn scope_is_region_else_endpoint_host_else_custom() {
+        assert_eq!(
+            name_scope(Some("cn-north-4"), Some("http://127.0.0.1:9")),
+            "cn-north-4"
+        );
+        assert_eq!(name_scope(None, Some("http://127.0.0.1:9/x")), "127.0.0.1");
+        assert_eq!(name_scope(None, Some("https://[::1]:9")), "--1");
+        assert_eq!(name_scope(Some(" "), None), "custom");
+        assert_eq!(name_scope(None, Some("not a url")), "custom");
+    }
+}
