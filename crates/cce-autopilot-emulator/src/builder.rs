@@ -449,7 +449,7 @@ impl EmulatorBuilder {
             credentials: Mutex::new(credentials),
             tokens: self.tokens.clone(),
             clusters,
-            deny_cluster_listing: self.deny_cluster_listing,
+            deny_cluster_listing: self.deny_cluster_listing.into(),
             clock,
             faults: Mutex::new(FaultState::new(self.faults.clone())),
             log: Mutex::new(RequestLog::default()),

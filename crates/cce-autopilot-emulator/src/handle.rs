@@ -136,6 +136,15 @@ impl EmulatorHandle {
             .is_some()
     }
 
+    /// Whether the list and show operations answer 403 from now on (as
+    /// [`EmulatorBuilder::deny_cluster_listing`](crate::EmulatorBuilder::deny_cluster_listing) does from
+    /// the start).
+    pub fn set_deny_cluster_listing(&self, deny: bool) {
+        self.shared
+            .deny_cluster_listing
+            .store(deny, Ordering::Relaxed);
+    }
+
     /// Sets the cluster's phase, e.g. `Upgrading`. `false` for an unknown id.
     pub fn set_cluster_phase(&self, cluster_id: &str, phase: &str) -> bool {
         self.shared

@@ -117,7 +117,7 @@ pub(crate) struct Shared {
     pub(crate) tokens: Vec<String>,
     pub(crate) clusters: Vec<Arc<Cluster>>,
     /// The list and show operations answer 403.
-    pub(crate) deny_cluster_listing: bool,
+    pub(crate) deny_cluster_listing: AtomicBool,
     pub(crate) clock: Clock,
     pub(crate) faults: Mutex<FaultState>,
     pub(crate) log: Mutex<RequestLog>,

@@ -113,6 +113,61 @@ impl World {
         Run::from(cmd.output().expect("cce-autopilot runs"))
     }
 
+    /// `cce-autopilot --endpoint <other> --project-id <its project> ARGS` with this HOME and `other`'s keys.
+    pub fn run_in<I, S>(&self, other: &EmulatorHandle, args: I) -> Run
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
+        let out = Command::new(BIN)
+            .env_clear()
+            .env("HOME", self.home.path())
+            .env("PATH", "/usr/bin:/bin")
+            .env("HUAWEICLOUD_SDK_AK", other.access_key())
+            .env("HUAWEICLOUD_SDK_SK", other.secret_key())
+            .arg("--endpoint")
+            .arg(other.url())
+            .arg("--project-id")
+            .arg(other.project_id())
+            .args(args)
+            .output()
+            .expect("cce-autopilot runs");
+        Run::from(out)
+    }
+
+    /// `kubectl --kubeconfig FILE --context CONTEXT get --raw /version` with the emulator's key pair in
+    /// the environment, as an exec plugin entry needs: the stub's `gitVersion`.
+    pub fn kubectl_version_with_keys(&self, file: &Path, context: &str) -> String {
+        let out = Command::new(KUBECTL)
+            .env_clear()
+            .env("HOME", self.home.path())
+            .env("PATH", "/usr/bin:/bin")
+            .env("HUAWEICLOUD_SDK_AK", self.emu.access_key())
+            .env("HUAWEICLOUD_SDK_SK", self.emu.secret_key())
+            .arg("--kubeconfig")
+            .arg(file)
+            .args([
+                "--context",
+                context,
+                "--request-timeout",
+                "20s",
+                "get",
+                "--raw",
+                "/version",
+            ])
+            .output()
+            .expect("kubectl runs");
+        let run = Run::from(out);
+        run.success("kubectl get --raw /version through the plugin");
+        let v: Value = serde_json::from_str(&run.stdout).expect("/version is JSON");
+        v["gitVersion"].as_str().unwrap_or_default().to_owned()
+    }
+
+    /// `cce-autopilot kubeconfig ARGS` (remove, prune, refresh, …).
+    pub fn kubeconfig(&self, args: &[&str]) -> Run {
+        self.run(["kubeconfig"].iter().chain(args))
+    }
+
     /// `cce-autopilot kubeconfig update ARGS`.
     pub fn update(&self, args: &[&str]) -> Run {
         self.run(["kubeconfig", "update"].iter().chain(args))

@@ -105,7 +105,10 @@ async fn admit(shared: &Shared, req: Request, project_id: &str) -> Result<(), Ap
         },
     )?;
     super::cce::check_project(shared, &parts.headers, project_id)?;
-    if shared.deny_cluster_listing {
+    if shared
+        .deny_cluster_listing
+        .load(std::sync::atomic::Ordering::Relaxed)
+    {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             codes::CLUSTER_LIST_FORBIDDEN,
