@@ -7,7 +7,8 @@
 #   pids   background processes, stopped at exit (set by setup_work; start_emulator appends to it)
 #   cli    the cce-autopilot binary (set by find_cli)
 #   url    the emulator's base URL (set by start_emulator)
-#   banner, region, project_id, ak, sk, private_cluster, public_cluster (set by read_banner)
+#   banner, region, project_id, ak, sk, private_cluster, public_cluster, private_name, public_name
+#   (set by read_banner)
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
@@ -122,7 +123,8 @@ start_emulator() {
 
 # read_banner: reads what the emulator printed on stdout (its base URL, then a banner) into banner, and its
 # fields into region, project_id, ak, sk, private_cluster (its private-only demo cluster) and public_cluster
-# (its cluster with a public IP); a field it cannot find is empty.
+# (its cluster with a public IP), and those clusters' names into private_name and public_name; a field it
+# cannot find is empty.
 # shellcheck disable=SC2034 # sets globals for the sourcing script
 read_banner() {
     banner=$(cat "$work/emulator.out")
@@ -132,6 +134,8 @@ read_banner() {
     sk=$(banner_field 'secret key')
     private_cluster=$(awk '$2 == "private" && $3 == "only" {print $1; exit}' <<<"$banner")
     public_cluster=$(awk '$2 == "public" && $3 == "IP" {print $1; exit}' <<<"$banner")
+    private_name=$(awk '$2 == "private" && $3 == "only" && $4 == "name" {print $5; exit}' <<<"$banner")
+    public_name=$(awk '$2 == "public" && $3 == "IP" && $4 == "name" {print $5; exit}' <<<"$banner")
 }
 
 # banner_field KEY: the last word of the banner's line "  KEY ...".

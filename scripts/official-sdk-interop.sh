@@ -60,16 +60,18 @@ emulator_url=$url
 # ---------------------------------------------------------------------------------------------------
 # 3. (a) the official SDK against our emulator
 if [[ -z $emulator_url ]]; then
-    fail a0-emulator-starts "no base URL on stdout, so the checks a1-a6 did not run; stderr: $(grep -m1 -A1 -E 'panicked|error|Error' "$work/emulator.err" | paste -sd' ' || tail -n2 "$work/emulator.err" | paste -sd' ')"
+    fail a0-emulator-starts "no base URL on stdout, so the checks a1-a11 did not run; stderr: $(grep -m1 -A1 -E 'panicked|error|Error' "$work/emulator.err" | paste -sd' ' || tail -n2 "$work/emulator.err" | paste -sd' ')"
 else
     read_banner
-    if [[ -z $region || -z $project_id || -z $ak || -z $sk || -z $private_cluster || -z $public_cluster ]]; then
+    if [[ -z $region || -z $project_id || -z $ak || -z $sk || -z $private_cluster || -z $public_cluster ||
+        -z $private_name || -z $public_name ]]; then
         fail a0-emulator-starts "cannot parse the banner:"$'\n'"$banner"
     else
         pass a0-emulator-starts "$emulator_url region $region project $project_id clusters $private_cluster (private) $public_cluster (public)"
         log "official SDK -> emulator"
         sdk "$here/official_client.py" --endpoint "$emulator_url" --region "$region" --project-id "$project_id" \
             --ak "$ak" --sk "$sk" --private-cluster "$private_cluster" --public-cluster "$public_cluster" \
+            --private-name "$private_name" --public-name "$public_name" \
             2>"$work/official_client.err" | tee "$work/official_client.out" || true
         collect "$work/official_client.out"
         grep -qE '^(PASS|FAIL) ' "$work/official_client.out" ||
@@ -93,7 +95,8 @@ vlog="$work/verifier.jsonl"
 
 log "starting: official_verifier.py"
 sdk "$here/official_verifier.py" --credential "$v_ak:$v_sk" --credential "$t_ak:$t_sk:$t_token" \
-    --project-id "$v_project" --region "$v_region" --log "$vlog" >"$work/verifier.out" 2>"$work/verifier.err" &
+    --project-id "$v_project" --region "$v_region" --cluster "interop-cluster=$v_cluster" \
+    --log "$vlog" >"$work/verifier.out" 2>"$work/verifier.err" &
 pids+=($!)
 verifier_url=$(first_url "$!" "$work/verifier.out" 60)
 
@@ -123,18 +126,21 @@ sys.exit(0 if ok else 1)
 EOF
 }
 
-# One CLI check: name, expected outcome (ok|rejected), verifier-log expectation args, then env and CLI args.
+# One CLI check: name, expected outcome (ok: a kubeconfig on stdout | ok-json: any JSON | rejected), verifier-log
+# expectation args, then env and CLI args.
 cli_check() {
     local name=$1 outcome=$2 method=$3 path=$4 header=$5
     shift 5
     local start rc=0 detail
     start=$(wc -l <"$vlog")
     run_cli "$@" >"$work/$name.out" 2>"$work/$name.err" || rc=$?
-    detail=$(expect_log "$start" "$method" "$path" "$([[ $outcome == ok ]] && echo true || echo false)" "$header" 2>&1) ||
+    detail=$(expect_log "$start" "$method" "$path" "$([[ $outcome == ok* ]] && echo true || echo false)" "$header" 2>&1) ||
         { fail "$name" "CLI exit $rc; verifier: $detail; CLI stderr: $(tail -n2 "$work/$name.err" | paste -sd' ')"; return; }
-    if [[ $outcome == ok ]]; then
-        if [[ $rc -eq 0 ]] && "$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(d.get("kind")!="Config")' "$work/$name.out" 2>/dev/null; then
-            pass "$name" "CLI exit 0, kubeconfig JSON on stdout; verifier: ${detail//$'\n'/ | }"
+    if [[ $outcome == ok* ]]; then
+        local want_kind=Config
+        [[ $outcome == ok-json ]] && want_kind=
+        if [[ $rc -eq 0 ]] && "$py" -c 'import json,sys; d=json.load(open(sys.argv[1])); sys.exit(bool(sys.argv[2]) and d.get("kind")!=sys.argv[2])' "$work/$name.out" "$want_kind" 2>/dev/null; then
+            pass "$name" "CLI exit 0, ${want_kind:+kubeconfig }JSON on stdout; verifier: ${detail//$'\n'/ | }"
         else
             fail "$name" "CLI exit $rc; stderr: $(tail -n2 "$work/$name.err" | paste -sd' '); verifier: ${detail//$'\n'/ | }"
         fi
@@ -183,6 +189,15 @@ else
         "HUAWEICLOUD_SDK_AK=$v_ak" "HUAWEICLOUD_SDK_SK=${v_sk}x" \
         --endpoint "$verifier_url" --project-id "$v_project" \
         kubeconfig get --cluster-id "$v_cluster" --duration 30 --format json
+    list_path="/autopilot/v3/projects/$v_project/clusters"
+    cli_check b5-cli-cluster-by-name ok "(GET|POST)" "$list_path|$cert_path" "" \
+        "HUAWEICLOUD_SDK_AK=$v_ak" "HUAWEICLOUD_SDK_SK=$v_sk" \
+        --endpoint "$verifier_url" --project-id "$v_project" \
+        kubeconfig get --cluster interop-cluster --duration 30 --format json
+    cli_check b6-cli-list-with-query ok-json GET "$list_path\\?status=Available" "" \
+        "HUAWEICLOUD_SDK_AK=$v_ak" "HUAWEICLOUD_SDK_SK=$v_sk" \
+        --endpoint "$verifier_url" --project-id "$v_project" \
+        clusters list --status Available --format json
 fi
 
 # ---------------------------------------------------------------------------------------------------

@@ -44,8 +44,27 @@ find_cli release "${SCHEMATHESIS_CLI:-}"
 [[ -x $cli ]] || { verdict FAIL "no executable at $cli"; exit 1; }
 
 token="schemathesis-$(od -An -N12 -tx1 /dev/urandom | tr -d ' \n')"
-log "starting: $cli emulator serve --token <random>"
-start_emulator 30 --token "$token"
+# The service grants at most five calendar years, 1826 or 1827 days depending on the leap days in them; JSON
+# Schema cannot say "depending", so the spec states the document's widest bound, 1827. To check that the
+# emulator accepts every duration the schema calls valid (positive_data_acceptance) and refuses every other,
+# its clock runs on the next day (from today, UTC noon) whose five years hold two leap days, where 1827 is
+# exact. The date-dependent refusal of 1827 on other days is covered by the emulator's and model's tests.
+offset=$("$venv/bin/python" - <<'EOF'
+import datetime as dt
+def five_years_after(d):
+    try:
+        return d.replace(year=d.year + 5)
+    except ValueError:  # 29 February
+        return d.replace(day=28, year=d.year + 5)
+now = dt.datetime.now(dt.timezone.utc)
+day = now.date()
+while (five_years_after(day) - day).days != 1827:
+    day += dt.timedelta(days=1)
+print(int((dt.datetime.combine(day, dt.time(12), dt.timezone.utc) - now).total_seconds()))
+EOF
+)
+log "starting: $cli emulator serve --token <random> --clock-offset ${offset}s (a day on which 1827 days is five years)"
+start_emulator 30 --token "$token" --clock-offset "${offset}s"
 [[ -n $url ]] || { verdict FAIL "the emulator printed no base URL: $(tail -n3 "$work/emulator.err")"; exit 1; }
 log "emulator at $url"
 

@@ -3,7 +3,8 @@
 
 Uses `huaweicloudsdkcce` the way the vendor's sample for CreateAutopilotKubernetesClusterCert does
 (BasicCredentials + CceClient.new_builder()), pointed at the emulator's plain-http endpoint, and checks
-that our emulator accepts what the SDK signs and answers what the SDK expects.
+that our emulator accepts what the SDK signs and answers what the SDK expects: the certificate call
+(a1-a6, a11) and the cluster list and show calls (a7-a10), parsed by the SDK's own models.
 
 Prints one line per check, `PASS <name>: <detail>` or `FAIL <name>: <detail>`, plus `INFO` lines that
 show what the SDK put on the wire. Exits 1 if any check failed.
@@ -20,7 +21,8 @@ from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
 from huaweicloudsdkcore.http.http_config import HttpConfig
 from huaweicloudsdkcore.http.http_handler import HttpHandler
 from huaweicloudsdkcore.region.region import Region
-from huaweicloudsdkcce.v3 import CceClient, CertDuration, CreateAutopilotKubernetesClusterCertRequest
+from huaweicloudsdkcce.v3 import (CceClient, CertDuration, CreateAutopilotKubernetesClusterCertRequest,
+                                  ListAutopilotClustersRequest, ShowAutopilotClusterRequest)
 
 RESULTS = []
 
@@ -132,6 +134,30 @@ def expect_service_error(name, call, status, error_code):
         getattr(response, "status_code", "?"), status, error_code))
 
 
+def cluster_summary(cluster):
+    """(uid, name, phase, version, endpoint types) of an SDK AutopilotCluster-shaped object."""
+    md, spec, st = cluster.metadata, cluster.spec, cluster.status
+    return (md.uid if md else None, md.name if md else None, st.phase if st else None,
+            spec.version if spec else None, [e.type for e in ((st.endpoints or []) if st else [])])
+
+
+def check_cluster(name, summary, uid, want_name, public):
+    got_uid, got_name, phase, version, endpoints = summary
+    want_endpoints = ["Internal", "External"] if public else ["Internal"]
+    problems = []
+    if got_uid != uid:
+        problems.append("uid %r, want %r" % (got_uid, uid))
+    if got_name != want_name:
+        problems.append("name %r, want %r" % (got_name, want_name))
+    if phase != "Available":
+        problems.append("phase %r, want 'Available'" % phase)
+    if not version:
+        problems.append("no spec.version")
+    if endpoints != want_endpoints:
+        problems.append("endpoint types %r, want %r" % (endpoints, want_endpoints))
+    return problems
+
+
 def temporary_credentials(endpoint):
     """Temporary AK/SK/token from the emulator's ECS-metadata stand-in (the SDK would ask 169.254.169.254)."""
     put = urllib.request.Request(endpoint + "/meta-data/latest/api/token", method="PUT",
@@ -204,14 +230,16 @@ def main():
     p.add_argument("--sk", required=True)
     p.add_argument("--private-cluster", required=True)
     p.add_argument("--public-cluster")
+    p.add_argument("--private-name", help="the private cluster's name (emulator mode)")
+    p.add_argument("--public-name", help="the public cluster's name (emulator mode)")
     p.add_argument("--mode", choices=["emulator", "control"], default="emulator",
                    help="emulator: the checks of (a); control: prove that the verifier of (b) tells a good "
                         "signature from a bad one")
     args = p.parse_args()
     if args.mode == "control":
         return control(args)
-    if not args.public_cluster:
-        p.error("--public-cluster is required in emulator mode")
+    if not (args.public_cluster and args.private_name and args.public_name):
+        p.error("--public-cluster, --private-name and --public-name are required in emulator mode")
 
     import huaweicloudsdkcce
     import huaweicloudsdkcore
@@ -281,12 +309,69 @@ def main():
         check_kubeconfig("a6-sdk-iam-project-lookup", response, args.private_cluster, public=False)
         info("sdk-wire", "project id %s resolved through the emulator's IAM" % credentials.project_id)
 
+    def list_clusters():
+        response = client.list_autopilot_clusters(ListAutopilotClustersRequest(detail="true"))
+        problems = []
+        if response.status_code != 200:
+            problems.append("status %r" % response.status_code)
+        if response.kind != "List" or response.api_version != "v3":
+            problems.append("kind %r apiVersion %r, want List v3" % (response.kind, response.api_version))
+        by_uid = {c.metadata.uid: c for c in (response.items or []) if c.metadata}
+        for uid, want_name, public in ((args.private_cluster, args.private_name, False),
+                                       (args.public_cluster, args.public_name, True)):
+            if uid not in by_uid:
+                problems.append("cluster %s not listed (listed: %s)" % (uid, sorted(by_uid)))
+                continue
+            problems += check_cluster("a7", cluster_summary(by_uid[uid]), uid, want_name, public)
+        if problems:
+            report(False, "a7-sdk-list-clusters", "; ".join(problems))
+        else:
+            report(True, "a7-sdk-list-clusters", "200, %d clusters: %s" % (len(by_uid), ", ".join(
+                "%s=%s" % (c.metadata.name, c.metadata.uid) for c in by_uid.values())))
+
+    def list_filtered():
+        available = client.list_autopilot_clusters(ListAutopilotClustersRequest(status="Available"))
+        creating = client.list_autopilot_clusters(ListAutopilotClustersRequest(status="Creating"))
+        n_available, n_creating = len(available.items or []), len(creating.items or [])
+        ok = n_available >= 2 and n_creating == 0
+        report(ok, "a8-sdk-list-clusters-by-status", "status=Available: %d clusters, status=Creating: %d%s" % (
+            n_available, n_creating, "" if ok else " (want >= 2 and 0)"))
+
+    def show_clusters():
+        problems = []
+        for uid, want_name, public in ((args.private_cluster, args.private_name, False),
+                                       (args.public_cluster, args.public_name, True)):
+            shown = client.show_autopilot_cluster(ShowAutopilotClusterRequest(cluster_id=uid, detail="true"))
+            if shown.status_code != 200 or shown.kind != "Cluster":
+                problems.append("%s: status %r kind %r" % (uid, shown.status_code, shown.kind))
+            problems += check_cluster("a9", cluster_summary(shown), uid, want_name, public)
+        report(not problems, "a9-sdk-show-cluster", "; ".join(problems) or "200 for %s (%s) and %s (%s)" % (
+            args.private_name, args.private_cluster, args.public_name, args.public_cluster))
+
+    def show_unknown():
+        unknown = "00000000-0000-4000-8000-000000000000"
+        expect_service_error("a10-sdk-show-unknown-cluster",
+                             lambda: client.show_autopilot_cluster(ShowAutopilotClusterRequest(cluster_id=unknown)),
+                             404, "CCE.01404001")
+
+    def duration_too_long():
+        # 1828 days is more than five calendar years from any date (at most 1827 with two leap days).
+        expect_service_error("a11-sdk-duration-over-five-years",
+                             lambda: client.create_autopilot_kubernetes_cluster_cert(
+                                 cert_request(args.private_cluster, 1828)),
+                             400, "CCE.01400001")
+
     run_check("a1-sdk-private-cluster", private)
     run_check("a2-sdk-public-cluster", public)
     run_check("a3-sdk-wrong-sk", wrong_sk)
     run_check("a4-sdk-duration-0", duration_zero)
     run_check("a5-sdk-temporary-credentials", temporary)
     run_check("a6-sdk-iam-project-lookup", iam_lookup)
+    run_check("a7-sdk-list-clusters", list_clusters)
+    run_check("a8-sdk-list-clusters-by-status", list_filtered)
+    run_check("a9-sdk-show-cluster", show_clusters)
+    run_check("a10-sdk-show-unknown-cluster", show_unknown)
+    run_check("a11-sdk-duration-over-five-years", duration_too_long)
     return 0 if all(RESULTS) else 1
 
 

@@ -9,6 +9,7 @@ checks that the wire path+query is the one the SDK would have sent (`SdkRequest.
 
 Routes (answered only when the signature verifies, else 401 APIGW.0301 like the gateway):
   POST /autopilot/v3/projects/{project_id}/clusters/{cluster_id}/clustercert -> a minimal kubeconfig
+  GET  /autopilot/v3/projects/{project_id}/clusters[?status=...]               -> the --cluster clusters
   GET  /v3/projects?name=<region>                                              -> one project
 
 Prints `http://127.0.0.1:PORT` on its first stdout line, then serves until SIGTERM/SIGINT. Each
@@ -33,6 +34,7 @@ from huaweicloudsdkcore.signer.signer import Signer
 
 AUTH_RE = re.compile(r"^SDK-HMAC-SHA256 Access=([^,\s]+), SignedHeaders=([^,\s]+), Signature=([0-9a-f]{64})$")
 CERT_RE = re.compile(r"^/autopilot/v3/projects/([^/]+)/clusters/([^/]+)/clustercert$")
+LIST_RE = re.compile(r"^/autopilot/v3/projects/([^/]+)/clusters$")
 MAX_SKEW = timedelta(minutes=15)
 
 
@@ -187,6 +189,17 @@ class Handler(BaseHTTPRequestHandler):
             config.log(record)
             self._answer(200, kubeconfig(cluster_id), {"Port-ID": str(uuid.uuid4())})
             return
+        listing = LIST_RE.match(path)
+        if self.command == "GET" and listing and listing.group(1) == config.project_id:
+            status = [v for k, v in parse_qsl(query, keep_blank_values=True) if k == "status"]
+            items = [{"kind": "Cluster", "apiVersion": "v3", "metadata": {"name": name, "uid": uid},
+                      "spec": {"type": "VirtualMachine", "version": "v1.31"},
+                      "status": {"phase": "Available", "endpoints": []}}
+                     for name, uid in config.clusters if not status or status[-1] in ("", "Available")]
+            record["answer"] = "200 clusters=%d" % len(items)
+            config.log(record)
+            self._answer(200, {"kind": "List", "apiVersion": "v3", "items": items})
+            return
         if self.command == "GET" and path == "/v3/projects":
             names = [v for k, v in parse_qsl(query, keep_blank_values=True) if k == "name"]
             projects = [{"id": config.project_id, "name": n, "domain_id": "0" * 32, "enabled": True}
@@ -217,6 +230,12 @@ class Config:
             self.credentials[parts[0]] = (parts[1], parts[2] if len(parts) == 3 else None)
         self.project_id = args.project_id
         self.region = args.region
+        self.clusters = []
+        for spec in args.cluster:
+            name, sep, uid = spec.partition("=")
+            if not sep:
+                sys.exit("--cluster wants NAME=ID, got %r" % spec)
+            self.clusters.append((name, uid))
         self._log = open(args.log, "a", encoding="utf-8") if args.log else None
         self._lock = threading.Lock()
 
@@ -233,6 +252,8 @@ def main():
                    help="a key pair to accept (repeatable); with :TOKEN it is temporary")
     p.add_argument("--project-id", required=True)
     p.add_argument("--region", default="cn-north-4")
+    p.add_argument("--cluster", action="append", default=[], metavar="NAME=ID",
+                   help="a cluster the list call answers (repeatable)")
     p.add_argument("--log", help="append one JSON line per request here")
     args = p.parse_args()
 

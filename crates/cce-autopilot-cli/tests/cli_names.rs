@@ -296,3 +296,92 @@ fn another_project_s_cluster_of_the_same_name_gets_a_project_suffix() {
         one.kubectl_accepts(&file, context);
     }
 }
+
+const ALPHA: &str = "a1a1a1a1-0000-4000-8000-000000000001";
+const BETA: &str = "b2b2b2b2-0000-4000-8000-000000000002";
+
+/// `get`, `update` and the plugin refuse a name two clusters answer to, and one no cluster has, before
+/// any certificate is asked for: exit 2, naming the candidates or the nearest names. The service keeps
+/// names and aliases unique (so the emulator does too); a service that breaks that rule (a rename half
+/// done, say) is a wiremock server whose certificate route must never be called.
+#[tokio::test(flavor = "multi_thread")]
+async fn ambiguous_and_unknown_names_fail_before_any_certificate_in_every_command() {
+    use wiremock::matchers::{method, path_regex};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let server = MockServer::start().await;
+    let project = "0123456789abcdef0123456789abcdef";
+    let cluster = |name: &str, id: &str| {
+        json!({"kind": "Cluster", "apiVersion": "v3",
+               "metadata": {"name": name, "uid": id, "alias": "shared"},
+               "spec": {"type": "VirtualMachine", "version": "v1.31"},
+               "status": {"phase": "Available", "endpoints": []}})
+    };
+    Mock::given(method("GET"))
+        .and(path_regex(format!(
+            "^/autopilot/v3/projects/{project}/clusters$"
+        )))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({
+            "kind": "List", "apiVersion": "v3",
+            "items": [cluster("alpha", ALPHA), cluster("beta", BETA)],
+        })))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path_regex("/clustercert$"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&server)
+        .await;
+
+    let home = tempfile::tempdir().unwrap();
+    let file = home.path().join("never.yaml");
+    let file_arg = file.to_str().unwrap();
+    let commands: [&[&str]; 3] = [
+        &["kubeconfig", "get", "--cluster"],
+        &[
+            "kubeconfig",
+            "update",
+            "--kubeconfig",
+            file_arg,
+            "--cluster",
+        ],
+        &["credential", "--cluster"],
+    ];
+    let run = |args: Vec<&str>| {
+        let out = std::process::Command::new(BIN)
+            .env_clear()
+            .env("HOME", home.path())
+            .env("PATH", "/usr/bin:/bin")
+            .env("HUAWEICLOUD_SDK_AK", "HPUAEXAMPLEAK00000001")
+            .env(
+                "HUAWEICLOUD_SDK_SK",
+                "exampleSecretKey0000000000000000000000000",
+            )
+            .args(["--endpoint", &server.uri(), "--project-id", project])
+            .args(args)
+            .output()
+            .unwrap();
+        Run::from(out)
+    };
+    for command in commands {
+        let ambiguous = run(command.iter().copied().chain(["shared"]).collect());
+        ambiguous.code(2, &format!("{command:?} shared"));
+        for candidate in ["alpha", ALPHA, "beta", BETA] {
+            assert!(
+                ambiguous.stderr.contains(candidate),
+                "{command:?}: names {candidate}: {}",
+                ambiguous.stderr
+            );
+        }
+        let unknown = run(command.iter().copied().chain(["alpah"]).collect());
+        unknown.code(2, &format!("{command:?} alpah"));
+        assert!(
+            unknown.stderr.contains("did you mean alpha"),
+            "{command:?}: {}",
+            unknown.stderr
+        );
+    }
+    assert!(!file.exists());
+    // Dropping the server verifies `.expect(0)`: no certificate was asked for.
+}

@@ -32,6 +32,10 @@
 //!   A private cluster gets `clusters: [internalCluster]`, `contexts: [internal]`,
 //!   `current-context: internal`; a public one also `externalCluster` (`insecure-skip-tls-verify: true`,
 //!   no CA data, an address the server certificate does not name) and `external`, which is then current.
+//! - `GET /autopilot/v3/projects/{project_id}/clusters` (query `status`, `version`, `type`, `detail`) and
+//!   `GET …/clusters/{cluster_id}` (query `detail`): the clusters, shaped like the official SDK's
+//!   `AutopilotCluster` (name, uid, alias, phase, version, `Internal`/`External` endpoints); an unknown id
+//!   is the CCE 404 below. Authenticated like the certificate call.
 //! - `GET /v3/projects?name=<region>`: IAM, Keystone shape; the emulator's project for its region, none for
 //!   another name, more with [`EmulatorBuilder::iam_project`]; `X-IAM-Trace-Id` header.
 //! - `PUT /meta-data/latest/api/token` (needs `X-Metadata-Token-Ttl-Seconds`, 1..=21600) answers a token
@@ -64,7 +68,8 @@
 //! | 503 | `APIGW.0203` | injected unavailability, with `Retry-After` |
 //! | 403 | `CCE.01403001` | path project ID is not the emulator's, or `X-Project-Id` differs from it |
 //! | 400 | `CCE.01400006` | `Content-Type` missing or not `application/json`, `application/json;charset=utf-8` (any case, spaces around `;`) or `application/x-pem-file`; `multipart/form-data` too, as this operation has no form parameters |
-//! | 400 | `CCE.01400001` | body not JSON (malformed JSON included), not an object, no `duration`, `duration` not an integer, or not `-1`/`1..=1827` |
+//! | 400 | `CCE.01400001` | body not JSON (malformed JSON included), not an object, no `duration`, `duration` not an integer, or not `-1`/`1..=1827`, or more days than five calendar years from today (1826 when one leap day falls in them) |
+//! | 403 | `CCE.01403002` | list or show, when the credentials may not list clusters ([`EmulatorBuilder::deny_cluster_listing`]) |
 //! | 404 | `CCE.01404001` | unknown cluster |
 //! | 500 | `CCE.01500001` | the emulator failed to issue a certificate |
 //! | 400/401/404 | `ECS.METADATA.0400`/`0401`/`0404` | metadata: bad TTL header / bad or missing metadata token, or no agency ("Please configure Cloud Service Agency first") / no token service |

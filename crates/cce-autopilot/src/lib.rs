@@ -10,12 +10,13 @@
 //!     .region("cn-north-4")           // or .endpoint("http://127.0.0.1:8443") for a local emulator
 //!     .project_id("0123456789abcdef0123456789abcdef")
 //!     .build()?;                      // AK/SK from HUAWEICLOUD_SDK_AK/SK, ~/.huaweicloud/credentials, …
+//! let cluster = client.find_cluster("prod").await?; // an id, else a unique name, else a unique alias
 //! let cert = client
-//!     .cluster_cert("3f0c9a1e-2b4d-4c6e-8f10-123456789abc")
+//!     .cluster_cert(&cluster.id)
 //!     .duration(CertDuration::days(30)?)
 //!     .send()
 //!     .await?;
-//! println!("request {:?}, contexts {:?}", cert.request_id, cert.kubeconfig.available_access());
+//! println!("{}: request {:?}, contexts {:?}", cluster.name, cert.request_id, cert.kubeconfig.available_access());
 //! # Ok(()) }
 //! ```
 //!
