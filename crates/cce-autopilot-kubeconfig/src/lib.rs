@@ -1,38 +1,54 @@
-//! Kubeconfig files: parse, merge, lock and write them safely, by client-go's rules.
+//! Kubeconfig files: parse, merge, lock and write them safely, by client-go's rules — and the entries of
+//! CCE Autopilot clusters, merged so that what the user added to them survives.
+//!
+//! Merging a fetched certificate into `~/.kube/config` (here a temporary home):
 //!
 //! ```
-//! use cce_autopilot_kubeconfig::{
-//!     self as kubeconfig, Cluster, Context, KubeconfigPaths, NamedCluster, NamedContext, NamedUser, Upsert,
-//!     UpdateOptions, User,
-//! };
-//! use serde_json::json;
+//! use cce_autopilot_kubeconfig::managed::{self, ClusterEntries, EntryOptions, MergeRequest, Naming, Target};
+//! use cce_autopilot_kubeconfig::{KubeconfigFile, KubeconfigPaths, UpdateOptions};
+//! use cce_autopilot_model::Kubeconfig;
+//!
+//! // What `client.cluster_cert(id).send().await?.kubeconfig` holds: the service's answer (shortened).
+//! let fetched: Kubeconfig = serde_json::from_value(serde_json::json!({
+//!     "kind": "Config", "apiVersion": "v1",
+//!     "clusters": [{"name": "internalCluster", "cluster": {"server": "https://192.168.0.10:5443"}}],
+//!     "users": [{"name": "user", "user": {"client-certificate-data": "Q0VSVA==", "client-key-data": "S0VZ"}}],
+//!     "contexts": [{"name": "internal", "context": {"cluster": "internalCluster", "user": "user"}}],
+//!     "current-context": "internal"
+//! }))?;
 //!
 //! let home = tempfile::tempdir()?;
-//! // In the command: KubeconfigPaths::resolve(flag, env::var_os("KUBECONFIG"), env::home_dir())
+//! // In a command: KubeconfigPaths::resolve(flag, env::var_os("KUBECONFIG"), env::home_dir())
 //! let paths = KubeconfigPaths::resolve(None, None, Some(home.path()))?;
-//! let mark = json!({"cluster-id": "0d2f", "access": "internal"});
-//! let upsert = Upsert {
-//!     clusters: vec![NamedCluster::new("dev", Cluster {
-//!         server: Some("https://192.168.1.7:5443".into()),
-//!         ..Cluster::default()
-//!     }).with_owner_mark(mark.clone())],
-//!     users: vec![NamedUser::new("dev", User::default()).with_owner_mark(mark.clone())],
-//!     contexts: vec![NamedContext::new("dev", Context {
-//!         cluster: Some("dev".into()),
-//!         user: Some("dev".into()),
-//!         ..Context::default()
-//!     }).with_owner_mark(mark)],
-//!     current_context: Some("dev".into()),
+//! let target = Target::new("3f0c9a1e-2b4d-4c6e-8f10-123456789abc")
+//!     .with_name(Some("prod".into()))
+//!     .with_service("0123456789abcdef0123456789abcdef", "https://cce.cn-north-4.myhuaweicloud.com", None);
+//! let merge = |fetched: &Kubeconfig| -> Result<_, Box<dyn std::error::Error>> {
+//!     let entries = ClusterEntries::build(target.clone(), fetched, &EntryOptions::default())?;
+//!     let mut request = MergeRequest::new(vec![entries], Naming::new("cn-north-4"));
+//!     request.set_current = true;
+//!     Ok(managed::merge(&paths, &request, &UpdateOptions::default())?)
 //! };
-//! let report = kubeconfig::update(&paths, upsert, &UpdateOptions::default())?;
-//! assert_eq!(report.written, [home.path().join(".kube/config")]);
+//! let outcome = merge(&fetched)?;
+//! assert_eq!(outcome.merged[0].contexts[0].1, "cce_cn-north-4_prod_internal");
+//!
+//! // The user sets a namespace on our context (as `kubectl config set-context --namespace` would) …
+//! let file = home.path().join(".kube/config");
+//! let mut edited = KubeconfigFile::parse(&std::fs::read_to_string(&file)?, &file)?;
+//! edited.contexts[0].context.namespace = Some("team-a".into());
+//! std::fs::write(&file, edited.to_yaml()?)?;
+//! // … and a re-merge with a new certificate replaces only the fields we own.
+//! merge(&fetched)?;
+//! let after = KubeconfigFile::parse(&std::fs::read_to_string(&file)?, &file)?;
+//! assert_eq!(after.contexts[0].context.namespace.as_deref(), Some("team-a"));
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
-//! The pieces, in the order [`update`] uses them: [`KubeconfigPaths`] (which files),
-//! [`KubeconfigSet`] (read and merged view), [`Upsert`] (the generic merge and its
-//! [`MergeReport`]), [`FileLock`] (`<file>.lock`), [`write_atomic`] (crash-safe replacement; the [`fs`] module has
-//! the helpers for other private files).
+//! The pieces: [`KubeconfigPaths`] (which files), [`KubeconfigSet`] (read and merged view), [`managed`]
+//! (our entries: built from the service's answer, named, marked, merged field by field, renamed, removed),
+//! [`update`] and [`Upsert`] (the generic merge of named entries and its [`MergeReport`]), [`FileLock`]
+//! (`<file>.lock`), [`write_atomic`] (crash-safe replacement; the [`fs`] module has the helpers for other
+//! private files).
 
 mod convert;
 mod edit;
