@@ -60,7 +60,7 @@ emulator_url=$url
 # ---------------------------------------------------------------------------------------------------
 # 3. (a) the official SDK against our emulator
 if [[ -z $emulator_url ]]; then
-    fail a0-emulator-starts "no base URL on stdout, so the checks a1-a11 did not run; stderr: $(grep -m1 -A1 -E 'panicked|error|Error' "$work/emulator.err" | paste -sd' ' || tail -n2 "$work/emulator.err" | paste -sd' ')"
+    fail a0-emulator-starts "no base URL on stdout, so the checks a1-a12 did not run; stderr: $(grep -m1 -A1 -E 'panicked|error|Error' "$work/emulator.err" | paste -sd' ' || tail -n2 "$work/emulator.err" | paste -sd' ')"
 else
     read_banner
     if [[ -z $region || -z $project_id || -z $ak || -z $sk || -z $private_cluster || -z $public_cluster ||

@@ -4,7 +4,7 @@
 Uses `huaweicloudsdkcce` the way the vendor's sample for CreateAutopilotKubernetesClusterCert does
 (BasicCredentials + CceClient.new_builder()), pointed at the emulator's plain-http endpoint, and checks
 that our emulator accepts what the SDK signs and answers what the SDK expects: the certificate call
-(a1-a6, a11) and the cluster list and show calls (a7-a10), parsed by the SDK's own models.
+(a1-a6, a11, a12) and the cluster list and show calls (a7-a10), parsed by the SDK's own models.
 
 Prints one line per check, `PASS <name>: <detail>` or `FAIL <name>: <detail>`, plus `INFO` lines that
 show what the SDK put on the wire. Exits 1 if any check failed.
@@ -15,6 +15,7 @@ import json
 import sys
 import traceback
 import urllib.request
+from datetime import datetime, timezone
 
 from huaweicloudsdkcore.auth.credentials import BasicCredentials
 from huaweicloudsdkcore.exceptions.exceptions import ClientRequestException
@@ -169,6 +170,14 @@ def temporary_credentials(endpoint):
         body = json.load(r)
     c = body["credential"]
     return c["access"], c["secret"], c["securitytoken"]
+
+
+def five_years_after(day):
+    """The same date five years on; 29 February ends on 28 February."""
+    try:
+        return day.replace(year=day.year + 5)
+    except ValueError:
+        return day.replace(day=28, year=day.year + 5)
 
 
 def run_check(name, fn):
@@ -355,11 +364,17 @@ def main():
                              404, "CCE.01404001")
 
     def duration_too_long():
-        # 1828 days is more than five calendar years from any date (at most 1827 with two leap days).
+        # The service grants five calendar years from today (UTC): 1826 days, or 1827 when two leap days fall
+        # in them. One day more is the CCE 400 — on 2026-12-01 that is 1827 — and the maximum itself is granted.
+        today = datetime.now(timezone.utc).date()
+        most = (five_years_after(today) - today).days
         expect_service_error("a11-sdk-duration-over-five-years",
                              lambda: client.create_autopilot_kubernetes_cluster_cert(
-                                 cert_request(args.private_cluster, 1828)),
+                                 cert_request(args.private_cluster, most + 1)),
                              400, "CCE.01400001")
+        response = client.create_autopilot_kubernetes_cluster_cert(cert_request(args.private_cluster, most))
+        report(response.status_code == 200 and response.kind == "Config", "a12-sdk-duration-today-s-maximum",
+               "%d days (today %s, UTC): status %s" % (most, today, response.status_code))
 
     run_check("a1-sdk-private-cluster", private)
     run_check("a2-sdk-public-cluster", public)
@@ -371,7 +386,7 @@ def main():
     run_check("a8-sdk-list-clusters-by-status", list_filtered)
     run_check("a9-sdk-show-cluster", show_clusters)
     run_check("a10-sdk-show-unknown-cluster", show_unknown)
-    run_check("a11-sdk-duration-over-five-years", duration_too_long)
+    run_check("a11-sdk-duration-over-five-years, a12-sdk-duration-today-s-maximum", duration_too_long)
     return 0 if all(RESULTS) else 1
 
 
