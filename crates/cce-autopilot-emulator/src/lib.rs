@@ -110,6 +110,7 @@ mod error;
 mod fault_spec;
 mod faults;
 mod handle;
+mod launch;
 mod pki;
 mod serve;
 mod state;

@@ -17,6 +17,18 @@ pub struct Resolved {
     pub cluster: Option<Cluster>,
 }
 
+impl Resolved {
+    /// `query` taken as the id, nothing known of the cluster.
+    fn as_id(query: &str) -> Self {
+        Resolved {
+            id: query.to_owned(),
+            query: query.to_owned(),
+            name: None,
+            cluster: None,
+        }
+    }
+}
+
 /// The resolved values, and a note for the user when names could not be looked up.
 #[derive(Debug)]
 pub struct Resolution {
@@ -45,15 +57,7 @@ pub async fn resolve_ids(client: &Client, queries: &[String]) -> anyhow::Result<
     let unique = checked(queries)?;
     if unique.iter().all(|q| looks_like_id(q)) {
         return Ok(Resolution {
-            clusters: unique
-                .into_iter()
-                .map(|q| Resolved {
-                    query: q.clone(),
-                    id: q.clone(),
-                    name: None,
-                    cluster: None,
-                })
-                .collect(),
+            clusters: unique.into_iter().map(|q| Resolved::as_id(q)).collect(),
             note: None,
         });
     }
@@ -104,15 +108,7 @@ pub async fn resolve(client: &Client, queries: &[String]) -> anyhow::Result<Reso
     let unique = checked(queries)?;
     let Some(clusters) = list(client, None).await? else {
         return Ok(Resolution {
-            clusters: unique
-                .into_iter()
-                .map(|q| Resolved {
-                    query: q.clone(),
-                    id: q.clone(),
-                    name: None,
-                    cluster: None,
-                })
-                .collect(),
+            clusters: unique.into_iter().map(|q| Resolved::as_id(q)).collect(),
             note: Some(no_list_note()),
         });
     };

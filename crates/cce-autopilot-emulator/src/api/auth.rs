@@ -1,12 +1,15 @@
 //! The gateway's authentication: AK/SK signatures (permanent or temporary credentials) or `X-Auth-Token`.
 
+use axum::body::Bytes;
+use axum::extract::Request;
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use cce_autopilot_signing::{
     Algorithm, HEADER_AUTHORIZATION, HEADER_SECURITY_TOKEN, SignableRequest, VerifyError,
     format_sdk_date, parse_sdk_date, verify,
 };
 
-use super::{ApiError, decode_query, header_pairs};
+use super::{ApiError, decode_query, header_pairs, read_body};
 use crate::codes;
 use crate::state::{Shared, lock, secrets_equal};
 
@@ -47,6 +50,33 @@ pub(crate) struct Incoming<'a> {
     pub(crate) uri: &'a Uri,
     pub(crate) headers: &'a HeaderMap,
     pub(crate) body: &'a [u8],
+}
+
+/// A request read in full and authenticated: its head, its body, and who sent it.
+pub(crate) struct Admitted {
+    pub(crate) parts: Parts,
+    pub(crate) body: Bytes,
+    pub(crate) identity: Identity,
+}
+
+/// Reads `req`'s body and authenticates it ([`authenticate`]): what every authenticated route does first.
+pub(crate) async fn admit(shared: &Shared, req: Request) -> Result<Admitted, ApiError> {
+    let (parts, body) = req.into_parts();
+    let body = read_body(body).await?;
+    let identity = authenticate(
+        shared,
+        &Incoming {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            body: &body,
+        },
+    )?;
+    Ok(Admitted {
+        parts,
+        body,
+        identity,
+    })
 }
 
 /// Authenticates a call as the API gateway would: a signature when there is an `Authorization` header,

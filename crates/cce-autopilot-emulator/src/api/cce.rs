@@ -18,8 +18,8 @@ use cce_autopilot_signing::HEADER_PROJECT_ID;
 use serde_json::Value;
 use time::OffsetDateTime;
 
-use super::auth::{Incoming, authenticate};
-use super::{ApiError, JSON_UTF8, jackson, json_response, read_body};
+use super::auth::{Admitted, admit};
+use super::{ApiError, JSON_UTF8, jackson, json_response};
 use crate::codes;
 use crate::pki::{BACKDATE, five_years_after};
 use crate::state::{Cluster, Shared};
@@ -209,17 +209,11 @@ pub(super) async fn cluster_cert(
 ) -> Result<Response, ApiError> {
     let Path((project_id, cluster_id)) =
         path.map_err(|e| invalid(format!("the path does not decode ({e})")))?;
-    let (parts, body) = req.into_parts();
-    let body = read_body(body).await?;
-    let identity = authenticate(
-        &shared,
-        &Incoming {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-            body: &body,
-        },
-    )?;
+    let Admitted {
+        parts,
+        body,
+        identity,
+    } = admit(&shared, req).await?;
 
     check_project(&shared, &parts.headers, &project_id)?;
     check_content_type(parts.headers.get(CONTENT_TYPE))?;

@@ -10,8 +10,8 @@ use axum::response::Response;
 use serde_json::{Value, json};
 use time::OffsetDateTime;
 
-use super::auth::{Incoming, authenticate};
-use super::{ApiError, JSON_UTF8, decode_query, jackson, json_response, read_body};
+use super::auth::{self, Admitted};
+use super::{ApiError, JSON_UTF8, decode_query, jackson, json_response};
 use crate::codes;
 use crate::state::{Cluster, Shared, lock};
 
@@ -93,17 +93,7 @@ fn cluster_json(cluster: &Cluster) -> Value {
 
 /// Authentication, the project, and the listing permission: what both operations check first.
 async fn admit(shared: &Shared, req: Request, project_id: &str) -> Result<(), ApiError> {
-    let (parts, body) = req.into_parts();
-    let body = read_body(body).await?;
-    authenticate(
-        shared,
-        &Incoming {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-            body: &body,
-        },
-    )?;
+    let Admitted { parts, .. } = auth::admit(shared, req).await?;
     super::cce::check_project(shared, &parts.headers, project_id)?;
     if shared
         .deny_cluster_listing

@@ -7,8 +7,8 @@ use axum::http::{HeaderName, HeaderValue, StatusCode};
 use axum::response::Response;
 use serde_json::{Value, json};
 
-use super::auth::{Incoming, authenticate};
-use super::{ApiError, JSON_UTF8, decode_query, json_response, read_body};
+use super::auth::{Admitted, admit};
+use super::{ApiError, JSON_UTF8, decode_query, json_response};
 use crate::state::Shared;
 
 const X_IAM_TRACE_ID: HeaderName = HeaderName::from_static("x-iam-trace-id");
@@ -17,17 +17,7 @@ pub(super) async fn projects(
     State(shared): State<Arc<Shared>>,
     req: Request,
 ) -> Result<Response, ApiError> {
-    let (parts, body) = req.into_parts();
-    let body = read_body(body).await?;
-    authenticate(
-        &shared,
-        &Incoming {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-            body: &body,
-        },
-    )?;
+    let Admitted { parts, .. } = admit(&shared, req).await?;
     let query = decode_query(parts.uri.query());
     let name = query
         .iter()
