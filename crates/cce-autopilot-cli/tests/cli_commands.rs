@@ -207,6 +207,7 @@ fn demo_runs_the_whole_journey() {
         "contexts      internal, external",
         "over mTLS",
         "200 v1.",
+        "auth whoami   user HPUAEXAMPLEAK00000001, groups system:masters, system:authenticated",
     ] {
         assert!(
             text.contains(expected),

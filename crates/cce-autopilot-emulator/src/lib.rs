@@ -91,8 +91,12 @@
 //! certificate from the cluster CA naming `127.0.0.1`, `localhost` and `kubernetes[.default[.svc[.cluster.local]]]`.
 //! A public cluster's `externalCluster` server is `https://127.0.0.2:<port>`, an address the certificate
 //! does not name (another port on `127.0.0.1` where `127.0.0.2` cannot be bound). A client certificate from
-//! the cluster's CA is required (checked on the emulator's clock). The stub answers `GET /version`,
-//! `/healthz`, `/livez`, `/readyz`, `/api` and `/apis`, and records the CN of each accepted client
+//! the cluster's CA is required (checked on the emulator's clock). The stub answers what clients ask first
+//! as an API server does: `GET /version` and `/version/`, `/healthz`, `/livez`, `/readyz` (text `ok`),
+//! discovery (`/api`, `/api/v1`, `/apis`, `/apis/authentication.k8s.io[/v1]`), and
+//! `POST /apis/authentication.k8s.io/v1/selfsubjectreviews` (`kubectl auth whoami`: the client
+//! certificate's CN as the user, its O values and `system:authenticated` as the groups); anything else is a
+//! Kubernetes `Status` (404 `NotFound`, 405 `MethodNotAllowed`). It records the CN of each accepted client
 //! ([`EmulatorHandle::accepted_clients`]).
 //!
 //! # Faults
@@ -115,6 +119,7 @@ mod pki;
 mod serve;
 mod state;
 mod stub;
+mod stub_api;
 
 pub use builder::{Emulator, EmulatorBuilder};
 pub use error::{BoxError, EmulatorError, Result};

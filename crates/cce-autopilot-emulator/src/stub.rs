@@ -1,17 +1,12 @@
 //! The API-server stub of each cluster: HTTPS on loopback with a server certificate from the cluster CA,
-//! a client certificate from the same CA required, answering `/version`, `/healthz` and `/api`.
+//! a client certificate from the same CA required; what it answers is in [`crate::stub_api`].
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::http::StatusCode;
-use axum::http::header::CONTENT_TYPE;
-use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::Extension;
 use rustls::RootCertStore;
 use rustls::server::WebPkiClientVerifier;
-use serde_json::json;
 use tokio::net::TcpListener;
 use tokio::task::JoinSet;
 use tokio_rustls::TlsAcceptor;
@@ -20,9 +15,9 @@ use crate::clock::Clock;
 use crate::error::{EmulatorError, Result};
 use crate::serve::serve_connection;
 use crate::state::{Cluster, lock};
+use crate::stub_api::{Peer, router};
 
-/// The Kubernetes version the stubs claim.
-pub(crate) const GIT_VERSION: &str = "v1.31.4-cce-autopilot-emulator";
+pub(crate) use crate::stub_api::GIT_VERSION;
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// TLS 1.2/1.3 with aws-lc-rs; client certificates required and checked against the cluster CA on the
@@ -55,75 +50,6 @@ pub(crate) fn tls_acceptor(
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
 
-fn json(status: StatusCode, value: serde_json::Value) -> Response {
-    let mut response = (status, value.to_string()).into_response();
-    if let Ok(value) = "application/json".parse() {
-        response.headers_mut().insert(CONTENT_TYPE, value);
-    }
-    response
-}
-
-fn router(address: String) -> Router {
-    let minor = GIT_VERSION.split('.').nth(1).unwrap_or("31").to_owned();
-    let version = json!({
-        "major": "1",
-        "minor": minor,
-        "gitVersion": GIT_VERSION,
-        "gitCommit": "0000000000000000000000000000000000000000",
-        "gitTreeState": "clean",
-        "buildDate": "2026-01-01T00:00:00Z",
-        "goVersion": "go1.22.10",
-        "compiler": "gc",
-        "platform": "linux/amd64",
-    });
-    let api = json!({
-        "kind": "APIVersions",
-        "versions": ["v1"],
-        "serverAddressByClientCIDRs": [{"clientCIDR": "0.0.0.0/0", "serverAddress": address}],
-    });
-    let apis = json!({"kind": "APIGroupList", "apiVersion": "v1", "groups": []});
-    let ok = || async { "ok" };
-    Router::new()
-        .route(
-            "/version",
-            get(move || async move { json(StatusCode::OK, version) }),
-        )
-        .route(
-            "/api",
-            get(move || async move { json(StatusCode::OK, api) }),
-        )
-        .route(
-            "/apis",
-            get(move || async move { json(StatusCode::OK, apis) }),
-        )
-        .route("/healthz", get(ok))
-        .route("/livez", get(ok))
-        .route("/readyz", get(ok))
-        .fallback(|| async {
-            json(
-                StatusCode::NOT_FOUND,
-                json!({
-                    "kind": "Status", "apiVersion": "v1", "metadata": {}, "status": "Failure",
-                    "message": "the server could not find the requested resource",
-                    "reason": "NotFound", "details": {}, "code": 404,
-                }),
-            )
-        })
-}
-
-/// The subject common name of a DER certificate, if it has one.
-fn common_name(der: &[u8]) -> Option<String> {
-    let (_, cert) = x509_parser::parse_x509_certificate(der).ok()?;
-    let cn = cert
-        .subject()
-        .iter_common_name()
-        .next()?
-        .as_str()
-        .ok()?
-        .to_owned();
-    Some(cn)
-}
-
 /// Accepts TLS connections forever, recording the CN of each accepted client and counting rejected
 /// handshakes. Dropping (aborting) this future aborts every connection.
 pub(crate) async fn serve_stub(
@@ -135,7 +61,7 @@ pub(crate) async fn serve_stub(
         .local_addr()
         .map(|a| a.to_string())
         .unwrap_or_default();
-    let router = router(address);
+    let router = router(&address);
     let mut connections = JoinSet::new();
     loop {
         while connections.try_join_next().is_some() {}
@@ -151,16 +77,16 @@ pub(crate) async fn serve_stub(
         connections.spawn(async move {
             match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
                 Ok(Ok(tls)) => {
-                    let cn = tls
+                    let peer = tls
                         .get_ref()
                         .1
                         .peer_certificates()
                         .and_then(|certs| certs.first())
-                        .and_then(|cert| common_name(cert))
+                        .map(|cert| Peer::from_der(cert))
                         .unwrap_or_default();
-                    tracing::debug!(cluster = %cluster.id, client = %cn, "API-server stub accepted a client");
-                    lock(&cluster.accepted_clients).push(cn);
-                    serve_connection(tls, router).await;
+                    tracing::debug!(cluster = %cluster.id, client = %peer.user, "API-server stub accepted a client");
+                    lock(&cluster.accepted_clients).push(peer.user.clone());
+                    serve_connection(tls, router.layer(Extension(peer))).await;
                 }
                 Ok(Err(err)) => {
                     tracing::debug!(cluster = %cluster.id, error = %err, "API-server stub rejected a handshake");

@@ -215,8 +215,14 @@ fn kubectl_available() -> bool {
 }
 
 /// Runs `kubectl --kubeconfig <file> --context <context> get --raw /version` with HOME in a temporary
-/// directory, and returns its stdout.
+/// directory, and returns its output.
 async fn kubectl_version(config: &Kubeconfig, context: &str) -> std::process::Output {
+    kubectl(config, context, &["get", "--raw", "/version"]).await
+}
+
+/// Runs `kubectl --kubeconfig <file> --context <context> ARGS` with HOME in a temporary directory.
+async fn kubectl(config: &Kubeconfig, context: &str, args: &[&str]) -> std::process::Output {
+    let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let home = tempfile::tempdir().unwrap();
     let path = home.path().join("config.json");
     std::fs::write(&path, serde_json::to_vec_pretty(config).unwrap()).unwrap();
@@ -225,15 +231,8 @@ async fn kubectl_version(config: &Kubeconfig, context: &str) -> std::process::Ou
         let output = std::process::Command::new("kubectl")
             .arg("--kubeconfig")
             .arg(&path)
-            .args([
-                "--context",
-                &context,
-                "--request-timeout",
-                "20s",
-                "get",
-                "--raw",
-                "/version",
-            ])
+            .args(["--context", &context, "--request-timeout", "20s"])
+            .args(&args)
             .env("HOME", home.path())
             .env_remove("KUBECONFIG")
             .env("NO_PROXY", "127.0.0.1,127.0.0.2,localhost")
@@ -269,4 +268,105 @@ async fn kubectl_reaches_the_stub_with_the_fetched_kubeconfig() {
         assert_eq!(version["gitVersion"], demo::KUBERNETES_VERSION);
     }
     assert!(emu.accepted_clients(demo::PUBLIC_CLUSTER_ID).len() >= 2);
+}
+
+#[tokio::test]
+async fn kubectl_auth_whoami_names_the_certificate_s_user_and_groups() {
+    assert!(
+        kubectl_available(),
+        "kubectl is required for this test (apt-get install kubectl)"
+    );
+    let emu = Emulator::builder().start().await.unwrap();
+    let config = fetch_kubeconfig(&emu, demo::PRIVATE_CLUSTER_ID, 1).await;
+    let output = kubectl(&config, "internal", &["auth", "whoami", "-o", "json"]).await;
+    assert!(
+        output.status.success(),
+        "kubectl auth whoami failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let review: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(review["kind"], "SelfSubjectReview");
+    let user = &review["status"]["userInfo"];
+    assert_eq!(user["username"], emu.access_key(), "{review}");
+    assert_eq!(
+        user["groups"],
+        serde_json::json!(["system:masters", "system:authenticated"]),
+        "{review}"
+    );
+}
+
+/// What clients ask for first, answered as an API server does: `/version/` (the Python client's path),
+/// plain-text health, discovery that lists `authentication.k8s.io`, a review for any body (kubectl may
+/// send protobuf), and `Status` JSON for unknown paths and methods.
+#[tokio::test]
+async fn the_stub_answers_discovery_health_reviews_and_statuses_like_an_api_server() {
+    let emu = Emulator::builder().start().await.unwrap();
+    let config = fetch_kubeconfig(&emu, demo::PRIVATE_CLUSTER_ID, 1).await;
+    let server = config.internal().unwrap().cluster.cluster.server.clone();
+    let client = mtls_client(&emu, demo::PRIVATE_CLUSTER_ID, Some(&config));
+    let get = |path: &str| client.get(format!("{server}{path}")).send();
+
+    let slash: Value = get("/version/").await.unwrap().json().await.unwrap();
+    assert_eq!(slash["gitVersion"], demo::KUBERNETES_VERSION);
+    for path in ["/healthz", "/livez", "/readyz"] {
+        let health = get(path).await.unwrap();
+        assert_eq!(health.status(), 200, "{path}");
+        assert!(
+            health.headers()["content-type"]
+                .to_str()
+                .unwrap()
+                .starts_with("text/plain"),
+            "{path}"
+        );
+        assert_eq!(health.text().await.unwrap(), "ok", "{path}");
+    }
+    let core: Value = get("/api/v1").await.unwrap().json().await.unwrap();
+    assert_eq!(
+        (core["kind"].as_str(), core["groupVersion"].as_str()),
+        (Some("APIResourceList"), Some("v1"))
+    );
+    let groups: Value = get("/apis").await.unwrap().json().await.unwrap();
+    assert_eq!(groups["groups"][0]["name"], "authentication.k8s.io");
+    let resources: Value = get("/apis/authentication.k8s.io/v1")
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(resources["resources"][0]["name"], "selfsubjectreviews");
+    assert_eq!(resources["resources"][0]["verbs"][0], "create");
+
+    let review = client
+        .post(format!(
+            "{server}/apis/authentication.k8s.io/v1/selfsubjectreviews"
+        ))
+        .header("content-type", "application/vnd.kubernetes.protobuf")
+        .body(b"k8s\x00\n\x1f\n\x19authentication.k8s.io/v1".to_vec())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(review.status(), 201);
+    let review: Value = review.json().await.unwrap();
+    assert_eq!(review["apiVersion"], "authentication.k8s.io/v1");
+    assert_eq!(review["status"]["userInfo"]["username"], emu.access_key());
+
+    let missing = get("/api/v1/pods").await.unwrap();
+    assert_eq!(missing.status(), 404);
+    let status: Value = missing.json().await.unwrap();
+    assert_eq!(
+        (
+            status["kind"].as_str(),
+            status["reason"].as_str(),
+            status["code"].as_u64()
+        ),
+        (Some("Status"), Some("NotFound"), Some(404))
+    );
+    let wrong_method = client
+        .delete(format!("{server}/version"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(wrong_method.status(), 405);
+    let status: Value = wrong_method.json().await.unwrap();
+    assert_eq!(status["reason"], "MethodNotAllowed");
 }

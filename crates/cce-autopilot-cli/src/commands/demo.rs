@@ -1,6 +1,7 @@
 //! `demo`: the whole journey on one machine, no cloud account. Starts the embedded emulator, fetches a
 //! kubeconfig with the real client (AK/SK-signed, project id looked up from IAM), writes it privately, and
-//! calls the cluster's API-server stub over mutual TLS with the fetched certificate.
+//! calls the cluster's API-server stub over mutual TLS with the fetched certificate: `/version`, and the
+//! review `kubectl auth whoami` asks for.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -125,6 +126,11 @@ pub async fn run_demo(keep: Option<PathBuf>) -> anyhow::Result<String> {
     )?;
     writeln!(
         out,
+        "auth whoami   {} (a SelfSubjectReview, as `kubectl auth whoami` asks)",
+        who_am_i(&cert.kubeconfig).await?
+    )?;
+    writeln!(
+        out,
         "issued        {} certificate(s) for {wanted}",
         emulator.issued(&cluster)
     )?;
@@ -159,9 +165,9 @@ fn certificate_facts(kubeconfig: &Kubeconfig) -> anyhow::Result<(String, String)
     ))
 }
 
-/// `GET /version` on the internal endpoint, authenticated by the fetched client certificate and trusting
-/// only the cluster CA from the same kubeconfig.
-async fn call_api_server(kubeconfig: &Kubeconfig) -> anyhow::Result<String> {
+/// An HTTP client for the internal endpoint, authenticated by the fetched client certificate and trusting
+/// only the cluster CA from the same kubeconfig; and that endpoint.
+fn api_server_client(kubeconfig: &Kubeconfig) -> anyhow::Result<(reqwest::Client, String)> {
     let entry = kubeconfig
         .access(Access::Internal)
         .context("no internal context")?;
@@ -181,10 +187,19 @@ async fn call_api_server(kubeconfig: &Kubeconfig) -> anyhow::Result<String> {
         .identity(reqwest::Identity::from_pem(&identity)?)
         .no_proxy()
         .build()?;
-    let url = format!(
-        "{}/version",
-        entry.cluster.cluster.server.trim_end_matches('/')
-    );
+    let server = entry
+        .cluster
+        .cluster
+        .server
+        .trim_end_matches('/')
+        .to_owned();
+    Ok((http, server))
+}
+
+/// `GET /version` on the internal endpoint.
+async fn call_api_server(kubeconfig: &Kubeconfig) -> anyhow::Result<String> {
+    let (http, server) = api_server_client(kubeconfig)?;
+    let url = format!("{server}/version");
     let response = http
         .get(&url)
         .send()
@@ -198,5 +213,33 @@ async fn call_api_server(kubeconfig: &Kubeconfig) -> anyhow::Result<String> {
         status.as_u16(),
         body["gitVersion"].as_str().unwrap_or("?"),
         body["platform"].as_str().unwrap_or("?")
+    ))
+}
+
+/// What `kubectl auth whoami` asks: a `SelfSubjectReview`, answered from the client certificate.
+async fn who_am_i(kubeconfig: &Kubeconfig) -> anyhow::Result<String> {
+    let (http, server) = api_server_client(kubeconfig)?;
+    let url = format!("{server}/apis/authentication.k8s.io/v1/selfsubjectreviews");
+    let review = serde_json::json!({
+        "apiVersion": "authentication.k8s.io/v1", "kind": "SelfSubjectReview",
+    });
+    let response = http
+        .post(&url)
+        .json(&review)
+        .send()
+        .await
+        .with_context(|| format!("POST {url}"))?;
+    let status = response.status();
+    let body: serde_json::Value = response.json().await?;
+    anyhow::ensure!(status.is_success(), "POST {url}: {status}");
+    let user = &body["status"]["userInfo"];
+    let groups: Vec<&str> = user["groups"]
+        .as_array()
+        .map(|g| g.iter().filter_map(|g| g.as_str()).collect())
+        .unwrap_or_default();
+    Ok(format!(
+        "user {}, groups {}",
+        user["username"].as_str().unwrap_or("?"),
+        groups.join(", ")
     ))
 }
