@@ -13,6 +13,11 @@ use crate::demo;
 use crate::error::{EmulatorError, Result};
 use crate::faults::Faults;
 
+/// The default of [`EmulatorBuilder::read_timeout`].
+pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(10);
+/// The default of [`EmulatorBuilder::max_connections`].
+pub const DEFAULT_MAX_CONNECTIONS: usize = 512;
+
 /// Entry point: `Emulator::builder()...start().await`.
 #[derive(Debug, Clone, Copy)]
 pub struct Emulator;
@@ -48,6 +53,8 @@ pub struct EmulatorBuilder {
     pub(crate) credential_ttl: Duration,
     pub(crate) metadata_token_service: bool,
     pub(crate) metadata_agency: bool,
+    pub(crate) read_timeout: Duration,
+    pub(crate) max_connections: usize,
 }
 
 impl Default for EmulatorBuilder {
@@ -84,6 +91,8 @@ impl Default for EmulatorBuilder {
             credential_ttl: Duration::from_secs(6 * 3600),
             metadata_token_service: true,
             metadata_agency: true,
+            read_timeout: DEFAULT_READ_TIMEOUT,
+            max_connections: DEFAULT_MAX_CONNECTIONS,
         }
     }
 }
@@ -113,6 +122,8 @@ impl fmt::Debug for EmulatorBuilder {
             .field("credential_ttl", &self.credential_ttl)
             .field("metadata_token_service", &self.metadata_token_service)
             .field("metadata_agency", &self.metadata_agency)
+            .field("read_timeout", &self.read_timeout)
+            .field("max_connections", &self.max_connections)
             .finish()
     }
 }
@@ -283,6 +294,22 @@ impl EmulatorBuilder {
     /// answers 401 `Please configure Cloud Service Agency first`.
     pub fn metadata_agency(mut self, enabled: bool) -> Self {
         self.metadata_agency = enabled;
+        self
+    }
+
+    /// How long a client may take to send a request's head, or its body, or (API-server stubs) its TLS
+    /// handshake, before the connection is closed without an answer (default 10 s). A slow client never holds
+    /// a connection longer.
+    pub fn read_timeout(mut self, timeout: Duration) -> Self {
+        self.read_timeout = timeout;
+        self
+    }
+
+    /// How many connections are served at once, across the API and the stubs (default 512). Beyond that,
+    /// each listener accepts one more and holds it unserved until a slot frees; the rest wait in the
+    /// kernel's backlog. With the read time-out, a slow or idle client frees its slot within that time.
+    pub fn max_connections(mut self, max: usize) -> Self {
+        self.max_connections = max;
         self
     }
 

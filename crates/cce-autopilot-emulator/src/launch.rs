@@ -11,7 +11,7 @@ use crate::error::{EmulatorError, Result};
 use crate::faults::FaultState;
 use crate::handle::EmulatorHandle;
 use crate::pki::ClusterCa;
-use crate::serve::serve_http;
+use crate::serve::{Limits, serve_http};
 use crate::state::{Cluster, Credential, IamProject, MetadataConfig, RequestLog, Shared};
 use crate::stub::{serve_stub, tls_acceptor};
 
@@ -114,14 +114,22 @@ impl EmulatorBuilder {
                     .unwrap_or(time::Duration::hours(6)),
             },
             metadata_tokens: Mutex::default(),
+            read_timeout: self.read_timeout,
         });
 
+        let limits = Limits::new(self.read_timeout, self.max_connections);
         let mut tasks = vec![tokio::spawn(serve_http(
             listener,
             crate::api::router(shared.clone()),
+            limits.clone(),
         ))];
         for (listener, acceptor, cluster) in stubs {
-            tasks.push(tokio::spawn(serve_stub(listener, acceptor, cluster)));
+            tasks.push(tokio::spawn(serve_stub(
+                listener,
+                acceptor,
+                cluster,
+                limits.clone(),
+            )));
         }
         tracing::info!(url = %base_url, "CCE Autopilot emulator listening");
         let (access_key, secret_key) = self.credentials[0].clone();

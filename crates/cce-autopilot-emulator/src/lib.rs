@@ -99,6 +99,13 @@
 //! Kubernetes `Status` (404 `NotFound`, 405 `MethodNotAllowed`). It records the CN of each accepted client
 //! ([`EmulatorHandle::accepted_clients`]).
 //!
+//! # Limits
+//! A request head, a request body or a stub's TLS handshake that has not arrived within the read time-out
+//! ([`EmulatorBuilder::read_timeout`], default 10 s; `emulator serve --read-timeout`) closes the connection
+//! without an answer, and a body declared larger than 1 MiB is refused at once (400 `CCE.01400001`). At most
+//! [`EmulatorBuilder::max_connections`] connections (default 512) are served at once, so that slow clients
+//! hold the emulator no longer than the read time-out.
+//!
 //! # Faults
 //! [`Faults`] adds latency, refuses calls with 429/503 and `Retry-After`, drops connections without an
 //! answer, or truncates answers (full `Content-Length`, half the body), for the first N calls or a seeded

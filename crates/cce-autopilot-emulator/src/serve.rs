@@ -1,5 +1,7 @@
 //! Serving HTTP/1.1 connection by connection, so that a fault can kill one connection and shutting down
-//! aborts every connection (not only the accept loop).
+//! aborts every connection (not only the accept loop) — within limits: a read time-out on request heads
+//! (and, in the routes, on bodies) and a bound on the connections served at once, so that slow or idle
+//! clients never hold the emulator.
 
 use std::io;
 use std::pin::Pin;
@@ -17,8 +19,38 @@ use hyper_util::rt::TokioIo;
 use hyper_util::service::TowerToHyperService;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpListener;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 use tokio::time::Sleep;
+
+/// How long a client may take to send a request's head (and, in the routes, its body), and how many
+/// connections are served at once across the emulator's listeners; more wait to be accepted.
+#[derive(Clone, Debug)]
+pub(crate) struct Limits {
+    pub(crate) read_timeout: Duration,
+    slots: Arc<Semaphore>,
+}
+
+impl Limits {
+    pub(crate) fn new(read_timeout: Duration, max_connections: usize) -> Self {
+        Limits {
+            read_timeout,
+            slots: Arc::new(Semaphore::new(max_connections.max(1))),
+        }
+    }
+
+    /// Waits for a free connection slot; the connection holds it until it ends.
+    pub(crate) async fn slot(&self) -> OwnedSemaphorePermit {
+        match self.slots.clone().acquire_owned().await {
+            Ok(permit) => permit,
+            // The semaphore is never closed; should it be, serve without a bound rather than stop.
+            Err(_) => Arc::new(Semaphore::new(1))
+                .acquire_owned()
+                .await
+                .unwrap_or_else(|_| unreachable!("a new semaphore is open")),
+        }
+    }
+}
 
 /// A switch a handler can flip to close its connection without answering. Handlers find it in the request
 /// extensions.
@@ -84,8 +116,8 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for KillableIo<S> {
     }
 }
 
-/// Serves one connection with `router` until the client or a fault closes it.
-pub(crate) async fn serve_connection<S>(stream: S, router: Router)
+/// Serves one connection with `router` until the client, a fault or the read time-out closes it.
+pub(crate) async fn serve_connection<S>(stream: S, router: Router, read_timeout: Duration)
 where
     S: AsyncRead + AsyncWrite + Unpin + Send + 'static,
 {
@@ -101,7 +133,7 @@ where
     });
     let result = hyper::server::conn::http1::Builder::new()
         .timer(hyper_util::rt::TokioTimer::new())
-        .header_read_timeout(Duration::from_secs(30))
+        .header_read_timeout(read_timeout)
         .serve_connection(TokioIo::new(io), per_request)
         .await;
     if let Err(err) = result {
@@ -109,16 +141,23 @@ where
     }
 }
 
-/// Accepts plain-HTTP connections forever. Dropping (aborting) this future aborts every connection.
-pub(crate) async fn serve_http(listener: TcpListener, router: Router) {
+/// Accepts plain-HTTP connections forever, as many at once as `limits` allow. Dropping (aborting) this future
+/// aborts every connection.
+pub(crate) async fn serve_http(listener: TcpListener, router: Router, limits: Limits) {
     let mut connections = JoinSet::new();
     loop {
         while connections.try_join_next().is_some() {}
         match listener.accept().await {
             Ok((stream, _peer)) => {
+                // Accepted, then served once a slot is free (a listener waiting in `accept` holds none).
+                let slot = limits.slot().await;
                 // Answers are small: send them at once rather than waiting for Nagle.
                 let _ = stream.set_nodelay(true);
-                connections.spawn(serve_connection(stream, router.clone()));
+                let (router, read_timeout) = (router.clone(), limits.read_timeout);
+                connections.spawn(async move {
+                    serve_connection(stream, router, read_timeout).await;
+                    drop(slot);
+                });
             }
             Err(err) => {
                 tracing::warn!(error = %err, "accept failed");

@@ -124,6 +124,8 @@ pub(crate) struct Shared {
     pub(crate) metadata: MetadataConfig,
     /// Metadata session tokens and when they expire.
     pub(crate) metadata_tokens: Mutex<HashMap<String, OffsetDateTime>>,
+    /// How long a request body may take to arrive.
+    pub(crate) read_timeout: std::time::Duration,
 }
 
 impl Shared {

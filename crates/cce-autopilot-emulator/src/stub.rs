@@ -13,12 +13,11 @@ use tokio_rustls::TlsAcceptor;
 
 use crate::clock::Clock;
 use crate::error::{EmulatorError, Result};
-use crate::serve::serve_connection;
+use crate::serve::{Limits, serve_connection};
 use crate::state::{Cluster, lock};
 use crate::stub_api::{Peer, router};
 
 pub(crate) use crate::stub_api::GIT_VERSION;
-const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// TLS 1.2/1.3 with aws-lc-rs; client certificates required and checked against the cluster CA on the
 /// emulator's clock.
@@ -56,6 +55,7 @@ pub(crate) async fn serve_stub(
     listener: TcpListener,
     acceptor: TlsAcceptor,
     cluster: Arc<Cluster>,
+    limits: Limits,
 ) {
     let address = listener
         .local_addr()
@@ -74,8 +74,12 @@ pub(crate) async fn serve_stub(
             }
         };
         let (acceptor, cluster, router) = (acceptor.clone(), cluster.clone(), router.clone());
+        let slot = limits.slot().await;
+        let read_timeout = limits.read_timeout;
         connections.spawn(async move {
-            match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await {
+            let _slot = slot;
+            // The handshake is read under the same time-out as a request head.
+            match tokio::time::timeout(read_timeout, acceptor.accept(stream)).await {
                 Ok(Ok(tls)) => {
                     let peer = tls
                         .get_ref()
@@ -86,7 +90,7 @@ pub(crate) async fn serve_stub(
                         .unwrap_or_default();
                     tracing::debug!(cluster = %cluster.id, client = %peer.user, "API-server stub accepted a client");
                     lock(&cluster.accepted_clients).push(peer.user.clone());
-                    serve_connection(tls, router.layer(Extension(peer))).await;
+                    serve_connection(tls, router.layer(Extension(peer)), read_timeout).await;
                 }
                 Ok(Err(err)) => {
                     tracing::debug!(cluster = %cluster.id, error = %err, "API-server stub rejected a handshake");

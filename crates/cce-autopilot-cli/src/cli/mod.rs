@@ -138,6 +138,12 @@ pub struct ServeArgs {
     /// truncate=always, retry-after=2s, seed=N, scope=certificate|gateway|all.
     #[arg(long = "fault", value_name = "KEY=VALUE")]
     pub faults: Vec<String>,
+    /// Close a connection whose request head, body or TLS handshake has not arrived within this.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    pub read_timeout: std::time::Duration,
+    /// Serve at most this many connections at once; more wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
 }
 
 /// `cache …`

@@ -48,7 +48,10 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<u8> {
             .with_spec(item)
             .map_err(|e| crate::exit::CliError::usage(format!("--fault: {e}")))?;
     }
-    builder = builder.faults(faults);
+    builder = builder
+        .faults(faults)
+        .read_timeout(args.read_timeout)
+        .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX));
     let emulator = builder.start().await.context("cannot start the emulator")?;
     let mut out = std::io::stdout().lock();
     out.write_all(demo_banner(&emulator).as_bytes())?;

@@ -11,6 +11,7 @@ use cce_autopilot_signing::{
 
 use super::{ApiError, decode_query, header_pairs, read_body};
 use crate::codes;
+use crate::serve::ConnControl;
 use crate::state::{Shared, lock, secrets_equal};
 
 /// How far `X-Sdk-Date` may be from the emulator's clock, either way.
@@ -62,7 +63,8 @@ pub(crate) struct Admitted {
 /// Reads `req`'s body and authenticates it ([`authenticate`]): what every authenticated route does first.
 pub(crate) async fn admit(shared: &Shared, req: Request) -> Result<Admitted, ApiError> {
     let (parts, body) = req.into_parts();
-    let body = read_body(body).await?;
+    let control = parts.extensions.get::<ConnControl>().cloned();
+    let body = read_body(body, shared.read_timeout, control).await?;
     let identity = authenticate(
         shared,
         &Incoming {

@@ -99,17 +99,47 @@ pub(crate) fn decode_query(raw: Option<&str>) -> Vec<(String, String)> {
         .collect()
 }
 
-/// Reads a whole body, refusing one larger than [`BODY_LIMIT`].
-pub(crate) async fn read_body(body: Body) -> Result<Bytes, ApiError> {
-    axum::body::to_bytes(body, BODY_LIMIT).await.map_err(|err| {
+/// Reads a whole body, refusing at once one that declares more than [`BODY_LIMIT`] bytes (and one that
+/// sends more). A body that has
+/// not arrived within `timeout` closes the connection without an answer (through `control`), as a server
+/// does with a client too slow to serve.
+pub(crate) async fn read_body(
+    body: Body,
+    timeout: std::time::Duration,
+    control: Option<ConnControl>,
+) -> Result<Bytes, ApiError> {
+    let too_large = || {
         ApiError::new(
+            StatusCode::BAD_REQUEST,
+            codes::INVALID_REQUEST,
+            format!("Invalid request: the body is larger than {BODY_LIMIT} bytes"),
+        )
+    };
+    if http_body::Body::size_hint(&body).lower() > BODY_LIMIT as u64 {
+        return Err(too_large());
+    }
+    match tokio::time::timeout(timeout, axum::body::to_bytes(body, BODY_LIMIT)).await {
+        Ok(Ok(bytes)) => Ok(bytes),
+        Ok(Err(err)) => Err(ApiError::new(
             StatusCode::BAD_REQUEST,
             codes::INVALID_REQUEST,
             format!(
                 "Invalid request: cannot read the body ({err}); send at most {BODY_LIMIT} bytes"
             ),
-        )
-    })
+        )),
+        Err(_elapsed) => {
+            tracing::debug!(?timeout, "request body too slow: closing the connection");
+            if let Some(control) = control {
+                control.kill();
+            }
+            Err(ApiError::new(
+                // Never sent: the connection is closed.
+                StatusCode::BAD_REQUEST,
+                codes::INVALID_REQUEST,
+                format!("Invalid request: the body did not arrive within {timeout:?}"),
+            ))
+        }
+    }
 }
 
 /// A JSON answer with the given body bytes.
