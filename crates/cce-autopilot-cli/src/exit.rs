@@ -11,6 +11,9 @@
 //! | 6 | file (a kubeconfig or cache that cannot be read, parsed, locked or written) |
 //! | 7 | a certificate has expired (`kubeconfig inspect`) |
 //! | 8 | partial failure: some clusters failed, others succeeded |
+//! | 141 | stdout was closed before all output was written (`… \| head`): whatever the command writes to files is done, whole; nothing is printed about it (141 is what shells report for a command that a closed pipe ended) |
+//!
+//! A closed stderr never changes the exit code: the lines meant for it are lost, nothing else.
 
 use std::process::ExitCode;
 
@@ -34,6 +37,8 @@ pub const FILE: u8 = 6;
 pub const EXPIRED: u8 = 7;
 /// Some clusters failed.
 pub const PARTIAL: u8 = 8;
+/// Stdout was closed before all output was written.
+pub const OUTPUT_CLOSED: u8 = 141;
 
 /// An error that knows its exit code.
 #[derive(Debug, thiserror::Error)]
@@ -46,6 +51,14 @@ pub struct CliError {
 }
 
 impl CliError {
+    /// Stdout was closed under us: the command ends quietly with [`OUTPUT_CLOSED`].
+    pub fn output_closed() -> Self {
+        CliError {
+            code: OUTPUT_CLOSED,
+            message: "stdout was closed before all output was written".to_owned(),
+        }
+    }
+
     /// A usage error.
     pub fn usage(message: impl Into<String>) -> Self {
         CliError {

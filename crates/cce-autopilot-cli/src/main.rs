@@ -15,17 +15,26 @@ fn main() -> ExitCode {
     {
         Ok(rt) => rt,
         Err(e) => {
-            eprintln!("error: cannot start the async runtime: {e}");
+            say(&format!("error: cannot start the async runtime: {e}"));
             return exit::exit_code(exit::FAILURE);
         }
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => exit::exit_code(code),
         Err(error) => {
-            eprintln!("error: {error:#}");
-            exit::exit_code(exit::code_for(&error))
+            let code = exit::code_for(&error);
+            if code != exit::OUTPUT_CLOSED {
+                say(&format!("error: {error:#}"));
+            }
+            exit::exit_code(code)
         }
     }
+}
+
+/// A line on stderr, lost (never a panic) when stderr is closed.
+fn say(line: &str) {
+    use std::io::Write as _;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
 
 fn init_tracing(verbose: u8) {
@@ -40,5 +49,7 @@ fn init_tracing(verbose: u8) {
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        // Its default reports a failed write with `eprintln!`, which panics when stderr is closed.
+        .log_internal_errors(false)
         .init();
 }

@@ -17,7 +17,7 @@ pub fn clear(args: CacheClearArgs) -> anyhow::Result<u8> {
         Some(cluster) => format!(" of cluster {cluster}"),
         None => String::new(),
     };
-    eprintln!(
+    say!(
         "removed {}{what} from {}",
         plural(removed.len(), "cached certificate"),
         cache.dir().display()

@@ -4,7 +4,6 @@ use std::io::Write as _;
 use std::path::Path;
 use std::time::Duration;
 
-use anyhow::Context as _;
 use cce_autopilot::{Client, RetryConfig};
 use cce_autopilot_kubeconfig::fs;
 
@@ -89,12 +88,20 @@ pub fn write_private_file(path: &Path, contents: &[u8]) -> anyhow::Result<()> {
         .map_err(|e| CliError::file(format!("cannot write {}: {e}", path.display())).into())
 }
 
-/// Writes `text` to stdout. A closed pipe (`… | head`) ends the output quietly instead of panicking as
-/// `print!` would.
+/// Writes `text` to stdout. A closed pipe (`… | head`) is [`CliError::output_closed`] (exit 141, nothing
+/// printed), never a panic as with `print!`.
 pub fn print_stdout(text: &str) -> anyhow::Result<()> {
     let mut out = std::io::stdout().lock();
-    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
-        Err(e) if e.kind() == std::io::ErrorKind::BrokenPipe => Ok(()),
-        other => Ok(other.context("cannot write to stdout")?),
+    out.write_all(text.as_bytes())
+        .and_then(|()| out.flush())
+        .map_err(stdout_error)
+}
+
+/// The error for a failed write to stdout: [`CliError::output_closed`] for a closed pipe.
+pub fn stdout_error(e: std::io::Error) -> anyhow::Error {
+    if e.kind() == std::io::ErrorKind::BrokenPipe {
+        CliError::output_closed().into()
+    } else {
+        CliError::file(format!("cannot write to stdout: {e}")).into()
     }
 }

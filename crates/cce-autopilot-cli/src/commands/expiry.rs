@@ -71,7 +71,7 @@ pub fn warn_expiring(paths: &KubeconfigPaths) {
         } else {
             "expires".to_owned()
         };
-        eprintln!(
+        say!(
             "warning: the client certificate of user {} {when} at {}; renew it with `cce-autopilot kubeconfig refresh`, or switch to `kubeconfig update --exec`",
             entry.user,
             rfc3339(entry.not_after)

@@ -27,7 +27,7 @@ pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<u8> {
     let client = build_client(global, global.timeout_or(crate::cli::DEFAULT_TIMEOUT))?;
     let resolution = super::resolve::resolve_ids(&client, &args.cluster).await?;
     if let Some(note) = &resolution.note {
-        eprintln!("{note}");
+        say!("{note}");
     }
     let ids: Vec<String> = resolution.clusters.iter().map(|c| c.id.clone()).collect();
     let Some(dir) = dir else {
@@ -46,7 +46,7 @@ pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<u8> {
         match &args.output {
             Some(path) => {
                 write_private_file(path, text.as_bytes())?;
-                eprintln!(
+                say!(
                     "wrote {} (request id {})",
                     path.display(),
                     cert.request_id.as_deref().unwrap_or("-")
@@ -68,7 +68,7 @@ pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<u8> {
         let saved = fetched.result.and_then(|cert| {
             let path = file_for(&dir, &id, extension)?;
             write_private_file(&path, render(&cert, args.format)?.as_bytes())?;
-            eprintln!(
+            say!(
                 "wrote {} (request id {})",
                 path.display(),
                 cert.request_id.as_deref().unwrap_or("-")
@@ -89,7 +89,7 @@ pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<u8> {
         .into());
     }
     for (id, err) in &failures {
-        eprintln!("error: {}", fetch::failure_line(id, err));
+        say!("error: {}", fetch::failure_line(id, err));
     }
     if written == 0 {
         let code = failures

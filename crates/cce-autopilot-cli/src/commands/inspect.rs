@@ -87,7 +87,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<u8> {
     }
     for context in &report.contexts {
         for warning in &context.warnings {
-            eprintln!("warning: context {:?}: {warning}", context.name);
+            say!("warning: context {:?}: {warning}", context.name);
         }
     }
     Ok(if report.any_expired() {

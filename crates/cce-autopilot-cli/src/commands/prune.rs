@@ -45,10 +45,10 @@ pub async fn run(global: &GlobalArgs, args: PruneArgs) -> anyhow::Result<u8> {
         }
     }
     for note in &notes {
-        eprintln!("note: {note}");
+        say!("note: {note}");
     }
     for u in &unknown {
-        eprintln!(
+        say!(
             "error: cluster {}: cannot tell whether it still exists, its entries stay: {}",
             u["cluster-id"].as_str().unwrap_or_default(),
             u["error"].as_str().unwrap_or_default()
@@ -70,7 +70,7 @@ pub async fn run(global: &GlobalArgs, args: PruneArgs) -> anyhow::Result<u8> {
         }
     }
     if gone.is_empty() && args.file.format == crate::cli::ReportFormat::Text {
-        eprintln!("nothing to prune: every cluster the kubeconfig names still exists");
+        say!("nothing to prune: every cluster the kubeconfig names still exists");
     }
     let extra = json!({
         "pruned-clusters": gone.iter().map(|r| json!({"cluster-id": r.cluster.cluster_id, "cluster-name": r.cluster.cluster_name})).collect::<Vec<_>>(),

@@ -32,7 +32,7 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<u8> {
     }
     if due.is_empty() {
         if args.file.format == crate::cli::ReportFormat::Text {
-            eprintln!(
+            say!(
                 "nothing to refresh: no static entry of cce-autopilot expires within {}",
                 humantime::format_duration(args.within)
             );
@@ -97,7 +97,7 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<u8> {
         }
     }
     for (id, e) in &failures {
-        eprintln!("error: {}", super::update::fetch::failure_line(id, e));
+        say!("error: {}", super::update::fetch::failure_line(id, e));
     }
     if entries.is_empty() {
         return Ok(exit::code_for(&failures.remove(0).1));

@@ -50,7 +50,7 @@ pub async fn run(global: &GlobalArgs, args: RemoveArgs) -> anyhow::Result<u8> {
         }
     }
     if report.changes.is_empty() {
-        eprintln!(
+        say!(
             "nothing to remove: the kubeconfig holds no entry cce-autopilot wrote for {}",
             args.cluster.join(", ")
         );
@@ -58,7 +58,7 @@ pub async fn run(global: &GlobalArgs, args: RemoveArgs) -> anyhow::Result<u8> {
     let extra = json!({"cache-entries-removed": cleared.len()});
     report::print(&report, &paths, args.file.format, extra)?;
     if !cleared.is_empty() && args.file.format == crate::cli::ReportFormat::Text {
-        eprintln!(
+        say!(
             "removed {} from the credential cache",
             report::plural(cleared.len(), "certificate")
         );

@@ -36,7 +36,7 @@ pub fn print(
             if report.dry_run {
                 print_stdout(&report.render_redacted())?;
             }
-            eprint!("{}", summary(report, paths));
+            say!("{}", summary(report, paths).trim_end_matches('\n'));
         }
     }
     Ok(())

@@ -1,7 +1,5 @@
 //! `emulator serve`: the local emulator until SIGINT or SIGTERM.
 
-use std::io::Write as _;
-
 use anyhow::Context as _;
 use cce_autopilot_emulator::{Emulator, Faults, demo_banner};
 
@@ -53,13 +51,11 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<u8> {
         .read_timeout(args.read_timeout)
         .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX));
     let emulator = builder.start().await.context("cannot start the emulator")?;
-    let mut out = std::io::stdout().lock();
-    out.write_all(demo_banner(&emulator).as_bytes())?;
-    out.flush()?;
-    drop(out);
+    // With stdout closed the emulator serves all the same: whoever started it chose not to read the banner.
+    let _ = super::common::print_stdout(&demo_banner(&emulator));
 
     wait_for_signal().await?;
-    eprintln!("stopping");
+    say!("stopping");
     emulator.shutdown().await;
     Ok(exit::OK)
 }

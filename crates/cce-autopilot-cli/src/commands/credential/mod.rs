@@ -251,7 +251,7 @@ impl Run<'_> {
                 tracing::info!("ignoring an unusable cache entry, it will be replaced: {reason}");
             }
             Lookup::NotPrivate(reason) => {
-                eprintln!("warning: {reason}; it is not used, and is replaced by a private one");
+                say!("warning: {reason}; it is not used, and is replaced by a private one");
             }
         }
         None
@@ -424,7 +424,7 @@ fn print(api_version: ExecApiVersion, credential: &CachedCredential) -> anyhow::
     stdout
         .write_all(render_exec_credential(api_version, credential).as_bytes())
         .and_then(|()| stdout.flush())
-        .context("cannot write the ExecCredential to stdout")?;
+        .map_err(super::common::stdout_error)?;
     Ok(exit::OK)
 }
 

@@ -68,10 +68,10 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
         resolution.clusters
     };
     for note in &notes {
-        eprintln!("{note}");
+        say!("{note}");
     }
     if clusters.is_empty() {
-        eprintln!("no cluster to merge");
+        say!("no cluster to merge");
         return Ok(exit::OK);
     }
 
@@ -131,7 +131,7 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
         }
     }
     for warning in entries.iter().flat_map(|e| &e.warnings) {
-        eprintln!("warning: {warning}");
+        say!("warning: {warning}");
     }
     if entries.is_empty() {
         return Err(all_failed(failures));
@@ -164,7 +164,7 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
         return Err(all_failed(failures));
     }
     for (id, err) in &failures {
-        eprintln!("error: {}", fetch::failure_line(id, err));
+        say!("error: {}", fetch::failure_line(id, err));
     }
     let insecure: Vec<&str> = outcome
         .merged
@@ -172,7 +172,7 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
         .flat_map(|m| m.insecure_contexts.iter().map(String::as_str))
         .collect();
     if let Some(warning) = insecure_warning(&insecure) {
-        eprintln!("{warning}");
+        say!("{warning}");
     }
     let extra = json!({
         "failures": failures.iter().map(|(id, e)| json!({"cluster-id": id, "error": format!("{e:#}")})).collect::<Vec<_>>(),
@@ -183,9 +183,7 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
         && args.file.format == crate::cli::ReportFormat::Text
         && let Some((_, first)) = outcome.merged.first().and_then(|m| m.contexts.first())
     {
-        eprintln!(
-            "current context left as it was; switch with: kubectl config use-context {first}"
-        );
+        say!("current context left as it was; switch with: kubectl config use-context {first}");
     }
     if !outcome.report.dry_run {
         expiry::warn_expiring(&paths);
@@ -240,7 +238,7 @@ fn all_failed(mut failures: Vec<(String, anyhow::Error)>) -> anyhow::Error {
         .into();
     }
     for (id, err) in &failures {
-        eprintln!("error: {}", fetch::failure_line(id, err));
+        say!("error: {}", fetch::failure_line(id, err));
     }
     let code = failures
         .first()
