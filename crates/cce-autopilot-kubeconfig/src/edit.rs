@@ -26,6 +26,8 @@ pub struct UpdateOptions {
     pub force_unlock: bool,
     /// Replace existing entries of the same name even when they were not written by this tool.
     pub force_replace: bool,
+    /// Replace a kubeconfig file that has other hard links or is read-only (see [`crate::write_atomic`]).
+    pub force_write: bool,
 }
 
 impl Default for UpdateOptions {
@@ -35,6 +37,7 @@ impl Default for UpdateOptions {
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             force_unlock: false,
             force_replace: false,
+            force_write: false,
         }
     }
 }
@@ -67,6 +70,13 @@ impl UpdateOptions {
         self.force_replace = force_replace;
         self
     }
+
+    /// Sets [`UpdateOptions::force_write`].
+    #[must_use]
+    pub fn with_force_write(mut self, force_write: bool) -> Self {
+        self.force_write = force_write;
+        self
+    }
 }
 
 /// Plans with `plan` on a read of the files of `paths` and writes the files that change.
@@ -82,8 +92,9 @@ impl UpdateOptions {
 /// replaced atomically ([`write_atomic`]). Should the re-read show that more files must be
 /// written, the locks are released and the whole set is locked again.
 ///
-/// Nothing is written when any file does not parse, repeats a name, or holds a foreign entry
-/// of a name to write (unless `force_replace`), nor when nothing changes. With `dry_run`, no
+/// Nothing is written when any file does not parse, repeats a name, holds a foreign entry
+/// of a name to write (unless `force_replace`), or cannot be replaced (not a regular file; hard-linked or
+/// read-only unless `force_write`), nor when nothing changes. With `dry_run`, no
 /// lock is taken and nothing is written; [`MergeReport::render_redacted`] shows what would be.
 pub(crate) fn apply(
     paths: &KubeconfigPaths,
@@ -93,6 +104,10 @@ pub(crate) fn apply(
     if opts.dry_run {
         let set = KubeconfigSet::load(paths)?;
         let plan = checked(&set, plan(&set)?)?;
+        // Say now what the real run would refuse.
+        for index in plan.files.keys() {
+            fs::check_replaceable(set.files()[*index].path(), opts.force_write)?;
+        }
         return Ok(plan.report.into_written(true, Vec::new()));
     }
 
@@ -112,6 +127,11 @@ pub(crate) fn apply(
             return Ok(plan.report.into_written(false, Vec::new()));
         }
         if !locks.is_empty() && targets.is_subset(&to_lock) {
+            // Every file must be replaceable before any is written: all of the edit, or none of it.
+            for path in &targets {
+                fs::check_replaceable(path, opts.force_write)?;
+            }
+            let mut report = plan.report;
             let mut written = Vec::with_capacity(plan.files.len());
             for (index, config) in &plan.files {
                 let file = &set.files()[*index];
@@ -119,12 +139,18 @@ pub(crate) fn apply(
                     path: file.path().to_path_buf(),
                     message,
                 })?;
-                write_atomic(file.path(), yaml.as_bytes(), file.original())?;
+                let notes = write_atomic(
+                    file.path(),
+                    yaml.as_bytes(),
+                    file.original(),
+                    opts.force_write,
+                )?;
+                report.notes.extend(notes);
                 written.push(file.path().to_path_buf());
             }
             written.sort();
             drop(locks);
-            return Ok(plan.report.into_written(false, written));
+            return Ok(report.into_written(false, written));
         }
         // (Re)lock everything needed so far, in sorted order, holding nothing meanwhile.
         locks.clear();

@@ -130,6 +130,62 @@ pub enum Error {
         message: String,
     },
 
+    /// A file that is not a kubeconfig: another `kind` or `apiVersion` (a manifest given by mistake).
+    #[error(
+        "{path:?} is not a kubeconfig: it is kind {kind:?}, apiVersion {api_version:?}, and a kubeconfig is kind \"Config\", apiVersion \"v1\"; kubectl refuses it too (no kind {kind:?} is registered for version {api_version:?}) — name your kubeconfig with --kubeconfig (the file was left untouched)"
+    )]
+    NotAKubeconfig {
+        /// The file.
+        path: PathBuf,
+        /// Its `kind`.
+        kind: String,
+        /// Its `apiVersion`.
+        api_version: String,
+    },
+
+    /// A kubeconfig path that is not a regular file (a device, a FIFO, a socket, a directory): it is never
+    /// read as a kubeconfig nor replaced by one.
+    #[error(
+        "{path:?} is {what}, not a kubeconfig file: it is neither read nor replaced (renaming a file over it would destroy it); name a regular file with --kubeconfig"
+    )]
+    NotRegularFile {
+        /// The path.
+        path: PathBuf,
+        /// What it is instead.
+        what: &'static str,
+    },
+
+    /// A kubeconfig with other hard links: replacing it would leave them with the old content.
+    #[error(
+        "{path:?} has {links} hard links: replacing it would leave the other names with the old content (nothing was written); rerun with --force to replace it anyway and break the link"
+    )]
+    HardLinked {
+        /// The file.
+        path: PathBuf,
+        /// Its link count.
+        links: u64,
+    },
+
+    /// A kubeconfig without its owner's write permission: the user made it read-only.
+    #[error(
+        "{path:?} is read-only (mode {mode:04o}): nothing was written; make it writable, or rerun with --force to replace it anyway"
+    )]
+    ReadOnly {
+        /// The file.
+        path: PathBuf,
+        /// Its permission bits.
+        mode: u32,
+    },
+
+    /// `KUBECONFIG` is set but names no file (`":"`).
+    #[error(
+        "KUBECONFIG is {value:?}, which names no file: kubectl then reads no kubeconfig and cannot write one; set it to a file, or unset it to use ~/.kube/config (nothing was read or written)"
+    )]
+    NoFileInKubeconfigEnv {
+        /// The variable's value.
+        value: String,
+    },
+
     /// A kubeconfig file names two entries of one list alike; kubectl refuses such a file too.
     #[error(
         "kubeconfig file {path:?} has more than one entry named {name:?} in `{}`; kubectl cannot read it either — remove or rename the duplicate (nothing was written)",

@@ -34,9 +34,9 @@ impl KubeconfigPaths {
     /// 3. else `<home>/.kube/config`.
     ///
     /// An empty `KUBECONFIG` counts as unset, as in client-go. One made only of separators
-    /// (`":"`) names no file: client-go would then read nothing and fail to write; we fall back to
-    /// `<home>/.kube/config` instead. Without any of the three, the result is
-    /// [`Error::NoPath`].
+    /// (`":"`) names no file: client-go then reads nothing and cannot write, and falls back to no other
+    /// file; this is [`Error::NoFileInKubeconfigEnv`], never a silent use of `<home>/.kube/config`.
+    /// Without any of the three, the result is [`Error::NoPath`].
     pub fn resolve(
         explicit: Option<&Path>,
         kubeconfig_env: Option<&OsStr>,
@@ -55,12 +55,15 @@ impl KubeconfigPaths {
                     files.push(path);
                 }
             }
-            if !files.is_empty() {
-                return Ok(KubeconfigPaths {
-                    files,
-                    source: PathSource::Env,
+            if files.is_empty() {
+                return Err(Error::NoFileInKubeconfigEnv {
+                    value: env.to_string_lossy().into_owned(),
                 });
             }
+            return Ok(KubeconfigPaths {
+                files,
+                source: PathSource::Env,
+            });
         }
         match home.filter(|h| !h.as_os_str().is_empty()) {
             Some(home) => Ok(KubeconfigPaths {
@@ -140,8 +143,16 @@ mod tests {
     }
 
     #[test]
+    fn a_kubeconfig_of_separators_only_names_no_file_and_never_falls_back_to_home() {
+        let err = KubeconfigPaths::resolve(None, Some(&OsString::from(":")), Some(Path::new("/h")))
+            .unwrap_err();
+        assert!(matches!(err, Error::NoFileInKubeconfigEnv { .. }), "{err}");
+        assert!(err.to_string().contains("names no file"), "{err}");
+    }
+
+    #[test]
     fn home_default_when_env_is_unset_or_empty() {
-        for value in [None, Some(OsString::new()), Some(OsString::from("::"))] {
+        for value in [None, Some(OsString::new())] {
             let p = KubeconfigPaths::resolve(None, value.as_deref(), Some(Path::new("/home/u")))
                 .unwrap();
             assert_eq!(p.files(), [PathBuf::from("/home/u/.kube/config")]);

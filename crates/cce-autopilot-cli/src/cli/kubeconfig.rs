@@ -62,9 +62,9 @@ pub struct GetArgs {
     /// Output format.
     #[arg(long, value_enum, default_value_t = Format::Yaml)]
     pub format: Format,
-    /// Write to this file (0600, atomically) instead of stdout; `-` is stdout. With several clusters,
-    /// or when it is an existing directory (or ends with /), a directory: one DIR/<cluster-id>.yaml
-    /// (.json) per cluster.
+    /// Write to this file (0600, atomically, through a symlink) instead of stdout; `-` and /dev/stdout
+    /// are stdout, and a device or pipe is written in place. With several clusters, or when it is an
+    /// existing directory (or ends with /), a directory: one DIR/<cluster-id>.yaml (.json) per cluster.
     #[arg(short = 'o', long, value_name = "FILE|DIR")]
     pub output: Option<PathBuf>,
 }
@@ -92,6 +92,10 @@ pub struct FileArgs {
     /// Remove a lock left by a crashed cce-autopilot (never one of a running process).
     #[arg(long)]
     pub force_unlock: bool,
+    /// Replace a kubeconfig that is read-only or has other hard links (the link is broken); with
+    /// update, also replace entries of the same names that cce-autopilot did not write for this cluster.
+    #[arg(long)]
+    pub force: bool,
     /// How to report what was done.
     #[arg(long, value_enum, default_value_t = ReportFormat::Text)]
     pub format: ReportFormat,
@@ -162,9 +166,6 @@ pub struct UpdateArgs {
     /// Write a user that runs `cce-autopilot credential` (exec plugin) instead of embedding the key.
     #[arg(long)]
     pub exec: bool,
-    /// Replace entries of the same names that were not written by cce-autopilot for this cluster.
-    #[arg(long)]
-    pub force: bool,
     /// The file, dry run, lock and report options.
     #[command(flatten)]
     pub file: FileArgs,

@@ -43,11 +43,13 @@ pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<u8> {
             "fetched"
         );
         let text = render(&cert, args.format)?;
-        match &args.output {
+        // `-` and `/dev/stdout` are stdout itself, whatever it is connected to.
+        let to_stdout = |p: &&Path| *p == Path::new("-") || *p == Path::new("/dev/stdout");
+        match args.output.as_deref().filter(|p| !to_stdout(p)) {
             Some(path) => {
-                write_private_file(path, text.as_bytes())?;
+                let how = write_output(path, text.as_bytes())?;
                 say!(
-                    "wrote {} (request id {})",
+                    "wrote {}{how} (request id {})",
                     path.display(),
                     cert.request_id.as_deref().unwrap_or("-")
                 );
@@ -116,6 +118,47 @@ fn render(cert: &ClusterCert, format: Format) -> anyhow::Result<String> {
         Format::Json => serde_json::to_string_pretty(&cert.kubeconfig)? + "\n",
         Format::Yaml => serde_saphyr::to_string(&cert.kubeconfig)?,
     })
+}
+
+/// Writes `-o PATH`. A regular file (or a new one) is replaced atomically, 0600, through any symlink (the
+/// link stays a link); anything else that can be opened for writing — `/dev/stdout`, a terminal, a pipe, a
+/// device — is written in place, as a shell's `>` would, never renamed over. Returns how, for the message.
+fn write_output(path: &Path, contents: &[u8]) -> anyhow::Result<&'static str> {
+    use std::io::Write as _;
+    use std::os::unix::fs::FileTypeExt as _;
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() && !meta.is_dir() => {
+            let kind = cce_autopilot_kubeconfig::fs::file_type_name(&meta);
+            if meta.file_type().is_socket() {
+                return Err(CliError::file(format!(
+                    "cannot write to {}: it is a socket",
+                    path.display()
+                ))
+                .into());
+            }
+            let mut out = std::fs::OpenOptions::new()
+                .write(true)
+                .open(path)
+                .map_err(|e| {
+                    CliError::file(format!("cannot open {} ({kind}): {e}", path.display()))
+                })?;
+            out.write_all(contents)
+                .and_then(|()| out.flush())
+                .map_err(|e| match e.kind() {
+                    std::io::ErrorKind::BrokenPipe => CliError::output_closed(),
+                    _ => {
+                        CliError::file(format!("cannot write to {} ({kind}): {e}", path.display()))
+                    }
+                })?;
+            Ok(" in place (not a regular file)")
+        }
+        _ => {
+            let real = cce_autopilot_kubeconfig::fs::resolve_target(path)
+                .map_err(|e| CliError::file(format!("cannot resolve {}: {e}", path.display())))?;
+            write_private_file(&real, contents)?;
+            Ok("")
+        }
+    }
 }
 
 /// `-o` names a directory when it is one, or ends with a slash.

@@ -31,8 +31,23 @@ impl KubeconfigFile {
         } else {
             parse_yaml(text, origin)?
         };
+        parsed.check_kind(origin)?;
         parsed.check_unique_names(origin)?;
         Ok(parsed)
+    }
+
+    /// client-go decodes a kubeconfig as `kind: Config` of `apiVersion: v1` (the defaults when absent) and
+    /// refuses any other kind or version: so do we, so that a manifest (`kind: Deployment`) given by mistake
+    /// is never written into.
+    fn check_kind(&self, origin: &Path) -> Result<()> {
+        if self.kind == "Config" && self.api_version == "v1" {
+            return Ok(());
+        }
+        Err(Error::NotAKubeconfig {
+            path: origin.to_path_buf(),
+            kind: self.kind.clone(),
+            api_version: self.api_version.clone(),
+        })
     }
 
     /// [`Self::parse`] for raw file content, which must be UTF-8.
@@ -77,15 +92,78 @@ fn looks_like_json(trimmed: &str) -> bool {
     )
 }
 
+/// The limits on YAML input: serde-saphyr's defaults against amplification (aliases, anchors, nesting,
+/// documents), but as many values and as much text as the file itself holds — a long file is not an
+/// attack, and kubectl reads a file of 100,000 clusters.
+fn budget(text: &str) -> serde_saphyr::Budget {
+    let mut budget = serde_saphyr::Budget::default();
+    budget.max_nodes = budget.max_nodes.max(text.len());
+    budget.max_events = budget.max_events.max(text.len().saturating_mul(2));
+    budget.max_total_scalar_bytes = budget.max_total_scalar_bytes.max(text.len());
+    budget.max_total_comment_bytes = budget.max_total_comment_bytes.max(text.len());
+    budget
+}
+
+/// The budget breach behind `err`, through the wrappers that add alias locations or a snippet.
+fn budget_breach(mut err: &serde_saphyr::Error) -> Option<&serde_saphyr::budget::BudgetBreach> {
+    loop {
+        match err {
+            serde_saphyr::Error::Budget { breach, .. } => return Some(breach),
+            serde_saphyr::Error::AliasError { error, .. }
+            | serde_saphyr::Error::WithSnippet { error, .. } => err = error,
+            _ => return None,
+        }
+    }
+}
+
+/// What a budget breach means, in the words of someone who wrote a YAML file.
+fn budget_message(breach: &serde_saphyr::budget::BudgetBreach) -> String {
+    use serde_saphyr::budget::BudgetBreach as B;
+    let defaults = serde_saphyr::Budget::default();
+    match breach {
+        B::Depth { .. } => format!(
+            "it nests lists and mappings more than {} levels deep",
+            defaults.max_depth
+        ),
+        B::Aliases { .. } | B::Anchors { .. } | B::AliasAnchorRatio { .. } => {
+            "its anchors and aliases (`&name`, `*name`) repeat too much (an alias bomb): a kubeconfig needs none"
+                .to_owned()
+        }
+        B::Documents { .. } => format!(
+            "it holds more than {} YAML documents (`---`)",
+            defaults.max_documents
+        ),
+        B::MergeKeys { .. } => format!(
+            "it uses more than {} merge keys (`<<`)",
+            defaults.max_merge_keys
+        ),
+        B::Nodes { .. } | B::Events { .. } | B::ScalarBytes { .. } => {
+            "its anchors and aliases expand it to far more values than it holds".to_owned()
+        }
+        _ => "it exceeds a limit set on YAML input to stay safe from hostile files".to_owned(),
+    }
+}
+
 fn parse_yaml(text: &str, origin: &Path) -> Result<KubeconfigFile> {
     let options = serde_saphyr::options! {
         // The source snippet could show key material: build our own message from the location.
         with_snippet: false,
         // `mode: 0644` in an unknown field: keep the spelling rather than a float.
         leading_zero_numbers_as_strings: true,
+        budget: Some(budget(text)),
     };
     match serde_saphyr::from_str_with_options::<Option<KubeconfigFile>>(text, options) {
         Ok(parsed) => Ok(parsed.unwrap_or_default()),
+        Err(err) if budget_breach(&err).is_some() => {
+            let location = err.location();
+            let breach = budget_breach(&err).map(budget_message).unwrap_or_default();
+            Err(Error::Parse {
+                path: origin.to_path_buf(),
+                line: location.map(|l| l.line() as usize),
+                column: location.map(|l| l.column() as usize),
+                message: format!("the file is too complex to read safely: {breach}"),
+            })
+        }
         Err(err) => {
             let location = err.location();
             let mut message = err.without_snippet().to_string();

@@ -32,8 +32,12 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
         .into());
     }
     let paths = kubeconfig_paths(&args.file)?;
-    // Refuse unreadable or unparsable files before asking the service for anything.
-    KubeconfigSet::load(&paths).map_err(file_error)?;
+    // Refuse unreadable, unparsable or unreplaceable files before asking the service for anything.
+    let set = KubeconfigSet::load(&paths).map_err(file_error)?;
+    if !args.file.dry_run {
+        let target = set.files()[set.default_file()].path();
+        kubefile::fs::check_replaceable(target, args.file.force).map_err(file_error)?;
+    }
 
     let client = build_client(global, global.timeout_or(DEFAULT_TIMEOUT))?;
     let mut notes = Vec::new();
@@ -146,7 +150,7 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
     let mut request = MergeRequest::new(entries, naming);
     request.set_current = args.set_current_context.unwrap_or(clusters.len() == 1);
     let set_current = request.set_current;
-    request.force = args.force;
+    request.force = args.file.force;
     let opts = update_options(&args.file);
     let merge_paths = paths.clone();
     let outcome =
@@ -210,6 +214,7 @@ pub(crate) fn update_options(file: &FileArgs) -> UpdateOptions {
     UpdateOptions::default()
         .with_dry_run(file.dry_run)
         .with_force_unlock(file.force_unlock)
+        .with_force_write(file.force)
         .with_lock_timeout(kubefile::DEFAULT_LOCK_TIMEOUT)
 }
 

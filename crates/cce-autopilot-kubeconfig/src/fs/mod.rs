@@ -11,6 +11,10 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+mod target;
+
+pub use target::{Existing, file_type_name};
+
 /// `<file>.bak`, where the previous version of a rewritten file is kept.
 pub fn backup_path_for(target: &Path) -> PathBuf {
     let mut name = OsString::from(target.as_os_str());
@@ -55,32 +59,61 @@ pub fn resolve_target(target: &Path) -> io::Result<PathBuf> {
 }
 
 /// Replaces `target` with `contents` so that a crash at any moment leaves either the old or the
-/// new file, never a partial one:
+/// new file, never a partial one, and returns what the user should be told:
 ///
 /// 1. the parent directory is created (0700) if missing;
-/// 2. `previous` (the bytes read under the lock), if any, is written to `<file>.bak` the same
-///    atomic way, mode 0600;
-/// 3. `contents` goes to a temp file in the same directory (mode 0600), which is fsynced and
-///    renamed over the target; then the directory is fsynced.
+/// 2. an existing target must be a regular file; unless `force`, one with other hard links or without its
+///    owner's write permission is refused ([`Error::HardLinked`], [`Error::ReadOnly`]);
+/// 3. `previous` (the bytes read under the lock), if any, is written to `<file>.bak` the same
+///    atomic way;
+/// 4. `contents` goes to a temp file in the same directory, which is fsynced and renamed over the target;
+///    then the directory is fsynced.
 ///
-/// The target ends with mode 0600 whether it is new or was 0644 before. A symlinked target is
+/// The target and its `.bak` end with mode 0600 (a note says so when that tightens the mode) and the
+/// owner and group the target had (root rewriting a user's file gives it back). A symlinked target is
 /// written through: the file it points to is replaced, the link stays.
-pub fn write_atomic(target: &Path, contents: &[u8], previous: Option<&[u8]>) -> Result<()> {
+pub fn write_atomic(
+    target: &Path,
+    contents: &[u8],
+    previous: Option<&[u8]>,
+    force: bool,
+) -> Result<Vec<String>> {
     let fail = |step: &'static str| {
         let path = target.to_path_buf();
         move |source: io::Error| Error::Write { path, step, source }
     };
     let real = resolve_target(target).map_err(fail("resolving symbolic links"))?;
+    let (existing, mut notes) = target::check(&real, target, force)?;
     let dir = match real.parent() {
         Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
         _ => PathBuf::from("."),
     };
     ensure_private_dir(&dir).map_err(fail("creating the directory"))?;
+    let owner = existing.map(|e| (e.uid, e.gid));
     if let Some(previous) = previous {
-        write_file_atomic(&backup_path_for(&real), previous, PRIVATE)
-            .map_err(fail("keeping the previous version as .bak"))?;
+        replace_file(
+            &backup_path_for(&real),
+            previous,
+            PRIVATE,
+            owner,
+            &mut notes,
+        )
+        .map_err(fail("keeping the previous version as .bak"))?;
     }
-    write_file_atomic(&real, contents, PRIVATE).map_err(fail("replacing the file"))
+    replace_file(&real, contents, PRIVATE, owner, &mut notes)
+        .map_err(fail("replacing the file"))?;
+    notes.dedup();
+    Ok(notes)
+}
+
+/// Checks, without writing, that [`write_atomic`] would replace `target` (see its step 2).
+pub fn check_replaceable(target: &Path, force: bool) -> Result<()> {
+    let real = resolve_target(target).map_err(|source| Error::Write {
+        path: target.to_path_buf(),
+        step: "resolving symbolic links",
+        source,
+    })?;
+    target::check(&real, target, force).map(|_| ())
 }
 
 /// Owner read and write only: every file this workspace writes may hold a key.
@@ -90,6 +123,19 @@ pub const PRIVATE: u32 = 0o600;
 /// one, never part of either: a temporary file in the same directory (created with `mode`, whatever the
 /// umask), fsynced, renamed over `path`, then the directory fsynced. The directory must exist.
 pub fn write_file_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<()> {
+    replace_file(path, contents, mode, None, &mut Vec::new())
+}
+
+/// [`write_file_atomic`], the new file given `owner` (uid, gid) before it takes the place of the old one.
+/// Only root may give a file away: otherwise the owner stays ours, and a note says so.
+fn replace_file(
+    path: &Path,
+    contents: &[u8],
+    mode: u32,
+    owner: Option<(u32, u32)>,
+    notes: &mut Vec<String>,
+) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -108,6 +154,21 @@ pub fn write_file_atomic(path: &Path, contents: &[u8], mode: u32) -> io::Result<
     // Whatever the umask did.
     tmp.as_file()
         .set_permissions(Permissions::from_mode(mode))?;
+    if let Some((uid, gid)) = owner {
+        let made = tmp.as_file().metadata()?;
+        if (made.uid(), made.gid()) != (uid, gid) {
+            match std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid)) {
+                Ok(()) => {}
+                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => notes.push(format!(
+                    "{}: owner {uid}:{gid} could not be kept ({e}); it is now {}:{}",
+                    path.display(),
+                    made.uid(),
+                    made.gid()
+                )),
+                Err(e) => return Err(e),
+            }
+        }
+    }
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
@@ -126,7 +187,7 @@ mod tests {
     fn new_file_in_new_directory_is_0600_in_0700() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("a/b/config");
-        write_atomic(&target, b"kind: Config\n", None).unwrap();
+        write_atomic(&target, b"kind: Config\n", None, false).unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"kind: Config\n");
         assert_eq!(mode(&target), 0o600);
         assert_eq!(mode(&dir.path().join("a/b")), 0o700);
@@ -139,7 +200,7 @@ mod tests {
         let target = dir.path().join("config");
         fs::write(&target, b"old").unwrap();
         fs::set_permissions(&target, Permissions::from_mode(0o644)).unwrap();
-        write_atomic(&target, b"new", Some(b"old")).unwrap();
+        write_atomic(&target, b"new", Some(b"old"), false).unwrap();
         assert_eq!(fs::read(&target).unwrap(), b"new");
         assert_eq!(mode(&target), 0o600);
         let bak = backup_path_for(&target);
@@ -160,7 +221,7 @@ mod tests {
         fs::write(&real, b"old").unwrap();
         let link = dir.path().join("config");
         std::os::unix::fs::symlink("real", &link).unwrap();
-        write_atomic(&link, b"new", Some(b"old")).unwrap();
+        write_atomic(&link, b"new", Some(b"old"), false).unwrap();
         assert!(
             fs::symlink_metadata(&link)
                 .unwrap()
