@@ -383,3 +383,78 @@ fn a_hundred_thousand_clusters_load_and_merge_and_an_alias_bomb_is_named_in_plai
     );
     assert_eq!(fs::read_to_string(&bomb).unwrap(), yaml);
 }
+
+/// A lock in our format naming a process that runs: --force-unlock never removes it, and the message
+/// does not suggest it. An empty lock (kubectl's) needs --force-unlock and the user's word that no
+/// kubectl runs.
+#[test]
+fn force_unlock_removes_only_provably_stale_locks() {
+    let world = World::new();
+    let file = world.path("locked.yaml");
+    fs::write(&file, FOREIGN_YAML).unwrap();
+    let lock = cce_autopilot_kubeconfig::lock_path_for(&file);
+    let mut live = Command::new("sleep").arg("60").spawn().unwrap();
+    let held = format!(
+        "cce-autopilot kubeconfig lock\npid: {}\nhost: \nsince: 0\ntoken: live\nend\n",
+        live.id()
+    );
+    fs::write(&lock, &held).unwrap();
+    let file_arg = file.to_str().unwrap();
+    let base = [
+        "--kubeconfig",
+        file_arg,
+        "--cluster",
+        PRIVATE,
+        "--lock-timeout",
+        "1s",
+    ];
+    let run = world.update(&[&base[..], &["--force-unlock", "--no-kubectl-running"]].concat());
+    run.code(6, "a live holder");
+    assert!(
+        run.stderr.contains("which is still running"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr.contains("wait for it to finish"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        !run.stderr.contains("rerun with --force-unlock"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(
+        fs::read_to_string(&lock).unwrap(),
+        held,
+        "the lock survives"
+    );
+    assert_eq!(fs::read_to_string(&file).unwrap(), FOREIGN_YAML);
+    live.kill().unwrap();
+    live.wait().unwrap();
+
+    // kubectl's lock: empty, its holder unknown.
+    fs::write(&lock, "").unwrap();
+    let run = world.update(&[&base[..], &["--force-unlock"]].concat());
+    run.code(6, "an unknown holder and no confirmation");
+    assert!(
+        run.stderr.contains("--force-unlock --no-kubectl-running"),
+        "{}",
+        run.stderr
+    );
+    assert!(lock.exists());
+    let run = world.update(
+        &base[..]
+            .iter()
+            .copied()
+            .chain(["--no-kubectl-running"])
+            .collect::<Vec<_>>(),
+    );
+    run.code(2, "--no-kubectl-running needs --force-unlock");
+    world
+        .update(&[&base[..], &["--force-unlock", "--no-kubectl-running"]].concat())
+        .success("confirmed");
+    assert!(!lock.exists(), "broken, then ours released");
+    assert!(!world.kubectl_contexts(&file).is_empty());
+}

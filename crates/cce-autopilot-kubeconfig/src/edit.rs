@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use crate::error::{Error, Result};
 use crate::fs::{self, write_atomic};
 use crate::load::KubeconfigSet;
-use crate::lock::{DEFAULT_LOCK_TIMEOUT, FileLock};
+use crate::lock::{DEFAULT_LOCK_TIMEOUT, FileLock, Unlock};
 use crate::merge::{MergeReport, Plan};
 use crate::paths::KubeconfigPaths;
 
@@ -21,9 +21,12 @@ pub struct UpdateOptions {
     pub dry_run: bool,
     /// How long to wait, in all, for locks held by other processes.
     pub lock_timeout: Duration,
-    /// Remove a stale lock (its holder no longer runs) at once, and a lock whose holder cannot be
-    /// checked once `lock_timeout` has passed. A lock held by a running process is never broken.
+    /// Remove a stale lock at once: one this tool wrote for a process of this host that no longer runs.
+    /// A lock held by a running process is never broken.
     pub force_unlock: bool,
+    /// With `force_unlock`: also remove, once `lock_timeout` has passed, a lock whose holder cannot be
+    /// known (kubectl's empty locks, another host's), on the caller's word that nothing else edits the file.
+    pub force_unlock_unknown: bool,
     /// Replace existing entries of the same name even when they were not written by this tool.
     pub force_replace: bool,
     /// Replace a kubeconfig file that has other hard links or is read-only (see [`crate::write_atomic`]).
@@ -36,6 +39,7 @@ impl Default for UpdateOptions {
             dry_run: false,
             lock_timeout: DEFAULT_LOCK_TIMEOUT,
             force_unlock: false,
+            force_unlock_unknown: false,
             force_replace: false,
             force_write: false,
         }
@@ -61,6 +65,13 @@ impl UpdateOptions {
     #[must_use]
     pub fn with_force_unlock(mut self, force_unlock: bool) -> Self {
         self.force_unlock = force_unlock;
+        self
+    }
+
+    /// Sets [`UpdateOptions::force_unlock_unknown`].
+    #[must_use]
+    pub fn with_force_unlock_unknown(mut self, force_unlock_unknown: bool) -> Self {
+        self.force_unlock_unknown = force_unlock_unknown;
         self
     }
 
@@ -162,7 +173,12 @@ pub(crate) fn apply(
                 step: "creating the directory",
                 source,
             })?;
-            locks.push(FileLock::acquire(path, deadline, opts.force_unlock)?);
+            let unlock = match (opts.force_unlock, opts.force_unlock_unknown) {
+                (false, _) => Unlock::Never,
+                (true, false) => Unlock::Stale,
+                (true, true) => Unlock::StaleOrUnknown,
+            };
+            locks.push(FileLock::acquire(path, deadline, unlock)?);
         }
     }
 }

@@ -276,8 +276,9 @@ pub enum Error {
 
     /// Another process held the lock for longer than the timeout.
     #[error(
-        "timed out after {}s waiting for lock {path:?}, held by {holder}; wait and retry, or, if no other kubeconfig update is running, remove the lock with --force-unlock",
-        waited.as_secs_f32().round()
+        "timed out after {}s waiting for lock {path:?}, held by {holder}; {}",
+        waited.as_secs_f32().round(),
+        lock_timeout_advice(holder)
     )]
     LockTimeout {
         /// The lock file.
@@ -342,6 +343,19 @@ fn no_access_message(access: cce_autopilot_model::Access, offered: &[String]) ->
         cce_autopilot_model::Access::Internal => format!(
             "the service returned no usable internal context (contexts: {offered}); this answer cannot be merged"
         ),
+    }
+}
+
+/// What to do about a lock that outlasted the wait, by what is known of its holder.
+fn lock_timeout_advice(holder: &LockHolder) -> &'static str {
+    match holder.liveness {
+        HolderLiveness::Alive => {
+            "wait for it to finish and retry (a lock whose holder runs is never removed)"
+        }
+        HolderLiveness::Dead => "rerun with --force-unlock to remove it: its holder no longer runs",
+        HolderLiveness::Unknown => {
+            "wait and retry; if you are sure no kubectl or other tool is editing this kubeconfig, rerun with --force-unlock --no-kubectl-running to remove it"
+        }
     }
 }
 

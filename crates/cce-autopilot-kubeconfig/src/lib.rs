@@ -64,7 +64,9 @@ mod paths;
 pub use error::{EntryKind, Error, HolderLiveness, LockHolder, Result};
 pub use fs::{backup_path_for, write_atomic};
 pub use load::{KubeconfigSet, LoadedFile};
-pub use lock::{DEFAULT_LOCK_TIMEOUT, FileLock, inspect_lock, lock_path_for, process_liveness};
+pub use lock::{
+    DEFAULT_LOCK_TIMEOUT, FileLock, Unlock, inspect_lock, lock_path_for, process_liveness,
+};
 pub use merge::{ChangeAction, CurrentContextChange, EntryChange, MergeReport, Upsert};
 pub use model::{
     Cluster, Context, ExecConfig, ExecEnvVar, KubeconfigFile, NamedCluster, NamedContext,

@@ -29,6 +29,21 @@ pub fn lock_path_for(target: &Path) -> PathBuf {
     PathBuf::from(name)
 }
 
+/// Which locks of other processes [`FileLock::acquire`] may remove.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Unlock {
+    /// None: a lock in the way is waited for, then reported.
+    #[default]
+    Never,
+    /// Only a provably stale one: written by this tool (its complete format) for a process of this host
+    /// that no longer runs (`--force-unlock`).
+    Stale,
+    /// Also, once the wait is over, one whose holder cannot be known — kubectl's empty locks, another
+    /// host's, another tool's — on the user's word that nothing else edits the file
+    /// (`--force-unlock --no-kubectl-running`).
+    StaleOrUnknown,
+}
+
 /// A held `<file>.lock`; dropping it removes the lock file (on every path, errors included).
 #[derive(Debug)]
 pub struct FileLock {
@@ -40,14 +55,14 @@ impl FileLock {
     /// Takes the lock of `target`, waiting (with a small backoff) until `deadline` while another
     /// process holds it.
     ///
-    /// A lock recorded by a process of this host that no longer runs is stale: without
-    /// `force_unlock` this fails at once with [`Error::StaleLock`]; with it, the stale
-    /// lock is removed and taken. With `force_unlock`, a lock whose holder cannot be checked
-    /// (an empty kubectl lock, another host) is removed once the deadline has passed. A lock
-    /// held by a running process is never broken: the result is [`Error::LockTimeout`].
+    /// A lock recorded by a process of this host that no longer runs is stale: with [`Unlock::Never`]
+    /// this fails at once with [`Error::StaleLock`]; otherwise the stale lock is removed and taken. With
+    /// [`Unlock::StaleOrUnknown`], a lock whose holder cannot be checked (an empty kubectl lock, another
+    /// host, another format) is removed once the deadline has passed. A lock held by a running process is
+    /// never broken: the result is [`Error::LockTimeout`].
     ///
     /// The directory of `target` must exist.
-    pub fn acquire(target: &Path, deadline: Instant, force_unlock: bool) -> Result<FileLock> {
+    pub fn acquire(target: &Path, deadline: Instant, unlock: Unlock) -> Result<FileLock> {
         let path = lock_path_for(target);
         let started = Instant::now();
         let mut backoff = MIN_BACKOFF;
@@ -75,7 +90,7 @@ impl FileLock {
                 if fs::read(&path).ok().as_deref() != Some(raw.as_slice()) {
                     continue;
                 }
-                if force_unlock {
+                if unlock != Unlock::Never {
                     remove_if_unchanged(&path, &raw)?;
                     continue;
                 }
@@ -83,7 +98,10 @@ impl FileLock {
             }
             let now = Instant::now();
             if now >= deadline {
-                if force_unlock && holder.liveness == HolderLiveness::Unknown && !broke_unknown {
+                if unlock == Unlock::StaleOrUnknown
+                    && holder.liveness == HolderLiveness::Unknown
+                    && !broke_unknown
+                {
                     broke_unknown = true;
                     remove_if_unchanged(&path, &raw)?;
                     continue;
@@ -290,7 +308,7 @@ mod tests {
     fn lock_is_created_and_removed_on_drop() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("config");
-        let lock = FileLock::acquire(&target, soon(100), false).unwrap();
+        let lock = FileLock::acquire(&target, soon(100), Unlock::Never).unwrap();
         assert_eq!(lock.path(), dir.path().join("config.lock"));
         let holder = inspect_lock(lock.path()).unwrap().unwrap();
         assert_eq!(holder.pid, Some(std::process::id()));
@@ -303,8 +321,8 @@ mod tests {
     fn a_held_lock_times_out_naming_the_holder() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("config");
-        let _held = FileLock::acquire(&target, soon(100), false).unwrap();
-        let err = FileLock::acquire(&target, soon(50), false).unwrap_err();
+        let _held = FileLock::acquire(&target, soon(100), Unlock::Never).unwrap();
+        let err = FileLock::acquire(&target, soon(50), Unlock::Never).unwrap_err();
         let msg = err.to_string();
         assert!(matches!(err, Error::LockTimeout { .. }), "{msg}");
         assert!(
@@ -312,20 +330,26 @@ mod tests {
             "{msg}"
         );
         assert!(msg.contains("still running"), "{msg}");
-        // force_unlock never breaks a lock whose holder runs.
-        assert!(FileLock::acquire(&target, soon(30), true).is_err());
+        // Nothing ever breaks a lock whose holder runs.
+        assert!(FileLock::acquire(&target, soon(30), Unlock::Stale).is_err());
+        assert!(FileLock::acquire(&target, soon(30), Unlock::StaleOrUnknown).is_err());
     }
 
     #[test]
-    fn an_empty_lock_is_of_unknown_holder_and_force_unlock_breaks_it_after_the_wait() {
+    fn an_empty_lock_is_of_unknown_holder_and_only_the_user_s_word_breaks_it() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("config");
         fs::write(lock_path_for(&target), "").unwrap();
-        let err = FileLock::acquire(&target, soon(30), false)
+        let err = FileLock::acquire(&target, soon(30), Unlock::Never)
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown process"), "{err}");
-        let lock = FileLock::acquire(&target, soon(30), true).unwrap();
+        assert!(err.contains("--no-kubectl-running"), "{err}");
+        // Not provably stale: --force-unlock alone leaves it.
+        let err = FileLock::acquire(&target, soon(30), Unlock::Stale).unwrap_err();
+        assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
+        assert!(lock_path_for(&target).exists());
+        let lock = FileLock::acquire(&target, soon(30), Unlock::StaleOrUnknown).unwrap();
         assert_eq!(
             inspect_lock(lock.path()).unwrap().unwrap().pid,
             Some(std::process::id())
@@ -336,11 +360,21 @@ mod tests {
     fn a_guard_never_removes_a_lock_that_is_no_longer_its_own() {
         let dir = tempfile::tempdir().unwrap();
         let target = dir.path().join("config");
-        let lock = FileLock::acquire(&target, soon(100), false).unwrap();
+        let lock = FileLock::acquire(&target, soon(100), Unlock::Never).unwrap();
         fs::write(lock.path(), "someone else\n").unwrap();
         let path = lock.path().to_path_buf();
         drop(lock);
         assert!(path.exists());
+    }
+
+    #[test]
+    fn a_lock_in_another_format_naming_a_live_pid_is_not_ours_to_judge() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("config");
+        fs::write(lock_path_for(&target), "pid: 1\n").unwrap();
+        let err = FileLock::acquire(&target, soon(30), Unlock::Stale).unwrap_err();
+        assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
+        assert!(lock_path_for(&target).exists());
     }
 
     #[test]

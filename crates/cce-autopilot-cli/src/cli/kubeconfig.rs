@@ -6,7 +6,7 @@ use std::time::Duration;
 use cce_autopilot::CertDuration;
 use clap::{Args, Subcommand, ValueEnum};
 
-use super::values::{parse_cert_duration, parse_duration};
+use super::values::{parse_cert_duration, parse_duration, parse_timeout};
 
 /// `kubeconfig …`
 #[derive(Debug, Subcommand)]
@@ -89,9 +89,17 @@ pub struct FileArgs {
     /// Show what would change (keys redacted) and write nothing.
     #[arg(long)]
     pub dry_run: bool,
-    /// Remove a lock left by a crashed cce-autopilot (never one of a running process).
+    /// Remove a lock left by a crashed cce-autopilot: one it wrote for a process of this host that no
+    /// longer runs (never one of a running process, nor one whose holder cannot be told).
     #[arg(long)]
     pub force_unlock: bool,
+    /// With --force-unlock: you checked that no kubectl or other tool is editing the kubeconfig, so a
+    /// lock whose holder cannot be told (kubectl leaves its locks empty) is removed after the wait too.
+    #[arg(long, requires = "force_unlock")]
+    pub no_kubectl_running: bool,
+    /// How long to wait for a lock another process holds.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    pub lock_timeout: Duration,
     /// Replace a kubeconfig that is read-only or has other hard links (the link is broken); with
     /// update, also replace entries of the same names that cce-autopilot did not write for this cluster.
     #[arg(long)]

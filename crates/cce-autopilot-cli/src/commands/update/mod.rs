@@ -214,8 +214,9 @@ pub(crate) fn update_options(file: &FileArgs) -> UpdateOptions {
     UpdateOptions::default()
         .with_dry_run(file.dry_run)
         .with_force_unlock(file.force_unlock)
+        .with_force_unlock_unknown(file.no_kubectl_running)
         .with_force_write(file.force)
-        .with_lock_timeout(kubefile::DEFAULT_LOCK_TIMEOUT)
+        .with_lock_timeout(file.lock_timeout)
 }
 
 /// An entry the answer cannot make: an access the cluster lacks is a usage error, anything else a service one.
