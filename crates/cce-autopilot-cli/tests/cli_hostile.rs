@@ -12,6 +12,7 @@ use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _, PermissionsExt as _}
 use std::path::Path;
 use std::process::Command;
 
+use cce_autopilot_emulator::Emulator;
 use cli_update_support::*;
 
 const DEPLOYMENT: &str =
@@ -457,4 +458,56 @@ fn force_unlock_removes_only_provably_stale_locks() {
         .success("confirmed");
     assert!(!lock.exists(), "broken, then ours released");
     assert!(!world.kubectl_contexts(&file).is_empty());
+}
+
+/// The cluster CA changes (here: the emulator restarted on the same address without --state-dir, as a
+/// CA rotation would do): once `update --exec` wrote the new CA, the plugin's cached certificate (issued
+/// under the old CA) is not served again; kubectl works at once.
+#[test]
+fn after_a_ca_change_the_plugin_fetches_anew_and_kubectl_works_at_once() {
+    let world = World::new();
+    let file = world.path("exec.yaml");
+    let file_arg = file.to_str().unwrap().to_owned();
+    let update = |world: &World| {
+        world
+            .update(&["--kubeconfig", &file_arg, "--cluster", PRIVATE, "--exec"])
+            .success("update --exec");
+    };
+    update(&world);
+    let context = ctx(PRIVATE, "internal");
+    world.kubectl_version_with_keys(&file, &context);
+    let old_ca = world.emu.cluster_ca_pem(PRIVATE).unwrap();
+
+    // The same API address, a new CA.
+    let address = world.emu.local_addr();
+    let World { emu, home } = world;
+    drop(emu);
+    let mut restarted = None;
+    for _ in 0..50 {
+        match Emulator::builder().listen(address).start_background() {
+            Ok(emu) => {
+                restarted = Some(emu);
+                break;
+            }
+            Err(_) => std::thread::sleep(std::time::Duration::from_millis(100)),
+        }
+    }
+    let world = World {
+        emu: restarted.expect("the emulator restarts on its address"),
+        home,
+    };
+    assert_ne!(
+        world.emu.cluster_ca_pem(PRIVATE).unwrap(),
+        old_ca,
+        "a new CA"
+    );
+    update(&world);
+    let after_update = world.emu.issued(PRIVATE);
+    // The cached certificate is fresh for hours, but of the old CA: the plugin must not hand it out.
+    world.kubectl_version_with_keys(&file, &context);
+    assert_eq!(
+        world.emu.issued(PRIVATE),
+        after_update + 1,
+        "the plugin fetched a certificate of the new CA"
+    );
 }
