@@ -152,6 +152,83 @@ fn the_second_run_is_served_from_the_cache() {
     assert_eq!(cache_entries(&cache_dir(home.path())).len(), 1);
 }
 
+/// A cache entry others may read is never handed out: a warning, a new certificate, a private entry.
+#[test]
+fn a_cache_entry_readable_by_others_is_refused_with_a_warning_and_replaced() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let emu = emulator();
+    let home = tempfile::tempdir().unwrap();
+    let run = || {
+        let mut cmd = plugin(&emu, home.path(), PRIVATE_CLUSTER_ID);
+        cmd.env("KUBERNETES_EXEC_INFO", EXEC_V1)
+            .arg("--cache-dir")
+            .arg(cache_dir(home.path()));
+        cmd.output().unwrap()
+    };
+    assert!(run().status.success());
+    let entry = cache_entries(&cache_dir(home.path())).remove(0);
+    std::fs::set_permissions(&entry, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let second = run();
+    assert!(second.status.success());
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.starts_with("warning: ") && stderr.contains("not used"),
+        "{stderr}"
+    );
+    assert_eq!(
+        emu.issued(PRIVATE_CLUSTER_ID),
+        2,
+        "not served from the open entry"
+    );
+    assert_eq!(mode(&entry), 0o600, "replaced by a private one");
+}
+
+/// An endpoint that accepts and never answers: the plugin gives up within its time-out (here 2 s; 15 s
+/// by default), with exit 5 and a message, rather than holding kubectl.
+#[test]
+fn a_silent_endpoint_makes_the_plugin_give_up_within_its_time_out() {
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let home = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let out = cli(home.path())
+        .env("HUAWEICLOUD_SDK_AK", "HPUAEXAMPLEAK00000001")
+        .env(
+            "HUAWEICLOUD_SDK_SK",
+            "exampleSecretKey0000000000000000000000000",
+        )
+        .env("KUBERNETES_EXEC_INFO", EXEC_V1)
+        .args(["credential", "--cluster", PRIVATE_CLUSTER_ID, "--cache-dir"])
+        .arg(cache_dir(home.path()))
+        .args([
+            "--endpoint",
+            &url,
+            "--project-id",
+            "0123456789abcdef0123456789abcdef",
+        ])
+        .args(["--timeout", "2s"])
+        .output()
+        .unwrap();
+    let waited = started.elapsed();
+    drop(silent);
+    assert_eq!(
+        out.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("time"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        waited < std::time::Duration::from_secs(8),
+        "gave up after {waited:?}"
+    );
+    assert!(out.stdout.is_empty());
+}
+
 #[test]
 fn verbose_runs_log_the_cache_on_stderr_only() {
     let emu = emulator();
