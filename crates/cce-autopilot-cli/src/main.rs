@@ -2,13 +2,21 @@
 
 use std::process::ExitCode;
 
-use cce_autopilot_cli::cli::Cli;
+use cce_autopilot_cli::cli::{Cli, Command};
 use cce_autopilot_cli::{commands, exit};
 use clap::Parser;
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_tracing(cli.global.verbose);
+    // kubectl runs the plugin on every call: a cache hit answers before any runtime or client exists.
+    if let Command::Credential(args) = &cli.command {
+        match commands::credential::answer_from_cache(&cli.global, args) {
+            Ok(Some(code)) => return exit::exit_code(code),
+            Ok(None) => {}
+            Err(error) => return fail(&error),
+        }
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
@@ -21,14 +29,17 @@ fn main() -> ExitCode {
     };
     match runtime.block_on(commands::run(cli)) {
         Ok(code) => exit::exit_code(code),
-        Err(error) => {
-            let code = exit::code_for(&error);
-            if code != exit::OUTPUT_CLOSED {
-                say(&format!("error: {error:#}"));
-            }
-            exit::exit_code(code)
-        }
+        Err(error) => fail(&error),
     }
+}
+
+/// Reports `error` (unless stdout was closed, which ends quietly) and returns its exit code.
+fn fail(error: &anyhow::Error) -> ExitCode {
+    let code = exit::code_for(error);
+    if code != exit::OUTPUT_CLOSED {
+        say(&format!("error: {error:#}"));
+    }
+    exit::exit_code(code)
 }
 
 /// A line on stderr, lost (never a panic) when stderr is closed.

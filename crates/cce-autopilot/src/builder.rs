@@ -5,6 +5,8 @@ use std::sync::atomic::AtomicI64;
 use std::time::Duration;
 
 use reqwest::header::HeaderValue;
+
+use crate::clients::HttpClients;
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::client::Client;
@@ -163,7 +165,7 @@ impl ClientBuilder {
             }
         };
 
-        let http = self.http_client()?;
+        let http = self.http_clients()?;
         // The profile file is read only when something may come from it: credentials, the project id, or
         // the IAM endpoint used to look the project id up.
         let explicit_auth = self.token.is_some() || self.credentials.is_some();
@@ -219,27 +221,30 @@ impl ClientBuilder {
         )?;
         let base = endpoint.as_str().trim_end_matches('/').to_owned();
         Ok(Client {
-            generated: Generated::new_with_client(&base, http, Inner(shared.clone())),
+            generated: Generated::new_with_client(
+                &base,
+                http.builder_client(),
+                Inner(shared.clone()),
+            ),
             shared,
             project: Arc::new(project),
             endpoint,
         })
     }
 
-    fn http_client(&self) -> Result<reqwest::Client> {
+    /// The client's HTTP clients (see [`HttpClients`]): proxies, time-outs and custom roots as configured;
+    /// the system's TLS roots are loaded only for the first `https://` request.
+    fn http_clients(&self) -> Result<HttpClients> {
         let env = &self.environment;
         // Proxies come from our Environment, not from reqwest's own reading of the process environment,
         // so that an injected environment is the whole truth.
-        let mut builder = reqwest::Client::builder()
-            .no_proxy()
-            .connect_timeout(self.connect_timeout.unwrap_or(Duration::from_secs(10)))
-            .danger_accept_invalid_certs(self.danger_accept_invalid_certs);
         let no_proxy = self
             .no_proxy
             .clone()
             .or_else(|| env.get("NO_PROXY"))
             .or_else(|| env.get("no_proxy"));
-        let proxies = [
+        let mut proxies = Vec::new();
+        for (url, https) in [
             (
                 self.proxy
                     .clone()
@@ -254,8 +259,7 @@ impl ClientBuilder {
                     .or_else(|| env.get("http_proxy")),
                 false,
             ),
-        ];
-        for (url, https) in proxies {
+        ] {
             let Some(url) = url else { continue };
             let proxy = if https {
                 reqwest::Proxy::https(&url)
@@ -264,9 +268,10 @@ impl ClientBuilder {
             };
             let proxy =
                 proxy.map_err(|e| Error::config_caused(format!("invalid proxy URL {url:?}"), e))?;
-            builder = builder
-                .proxy(proxy.no_proxy(no_proxy.as_deref().and_then(reqwest::NoProxy::from_string)));
+            proxies
+                .push(proxy.no_proxy(no_proxy.as_deref().and_then(reqwest::NoProxy::from_string)));
         }
+        let mut roots = Vec::new();
         for pem in &self.root_certificates {
             let certs = reqwest::Certificate::from_pem_bundle(pem)
                 .map_err(|e| Error::config_caused("the custom CA bundle is not valid PEM", e))?;
@@ -275,13 +280,27 @@ impl ClientBuilder {
                     "the custom CA bundle holds no PEM certificate (-----BEGIN CERTIFICATE-----)",
                 ));
             }
-            for cert in certs {
-                builder = builder.add_root_certificate(cert);
-            }
+            roots.extend(certs);
         }
-        builder
-            .build()
-            .map_err(|e| Error::config_caused("cannot set up the HTTP client", e))
+        let connect_timeout = self.connect_timeout.unwrap_or(Duration::from_secs(10));
+        let accept_invalid = self.danger_accept_invalid_certs;
+        HttpClients::new(move |tls| {
+            let mut builder = reqwest::Client::builder()
+                .no_proxy()
+                .connect_timeout(connect_timeout)
+                .danger_accept_invalid_certs(accept_invalid);
+            for proxy in &proxies {
+                builder = builder.proxy(proxy.clone());
+            }
+            if !tls {
+                builder = builder.tls_certs_only(std::iter::empty());
+            }
+            for cert in &roots {
+                builder = builder.add_root_certificate(cert.clone());
+            }
+            builder.build()
+        })
+        .map_err(|e| Error::config_caused("cannot set up the HTTP client", e))
     }
 }
 

@@ -28,6 +28,7 @@ mod builder;
 mod cert;
 mod chain;
 mod client;
+mod clients;
 mod clusters;
 mod credentials;
 mod env;

@@ -13,6 +13,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::clients::HttpClients;
 use crate::credentials::{Credentials, ProvideCredentials};
 use crate::retry::{RetryConfig, is_retryable_status, parse_retry_after};
 use crate::sign::sign_request;
@@ -74,7 +75,7 @@ pub(crate) enum Failure {
 /// An HTTP client with the policy its calls run under.
 #[derive(Debug)]
 pub(crate) struct Transport {
-    pub(crate) http: reqwest::Client,
+    pub(crate) http: HttpClients,
     pub(crate) retry: RetryConfig,
     /// Whether throttling and gateway statuses (429, 502, 503, 504) are retried, not only connection
     /// failures. The metadata service answers 503 to mean "no token service here".
@@ -133,7 +134,11 @@ impl Transport {
             *this_try.timeout_mut() = Some(per_try.max(Duration::from_millis(1)));
 
             let attempt_started = Instant::now();
-            let result = match self.http.execute(this_try).await {
+            let client = match self.http.for_url(this_try.url()) {
+                Ok(client) => client,
+                Err(e) => return Err(Failure::Transport(e)),
+            };
+            let result = match client.execute(this_try).await {
                 Ok(response) => buffered(response).await,
                 Err(e) => Err(e),
             };
@@ -325,10 +330,12 @@ mod tests {
 
     fn transport() -> Transport {
         Transport {
-            http: reqwest::Client::builder()
-                .tls_certs_only(std::iter::empty())
-                .build()
-                .unwrap(),
+            http: HttpClients::single(
+                reqwest::Client::builder()
+                    .tls_certs_only(std::iter::empty())
+                    .build()
+                    .unwrap(),
+            ),
             retry: RetryConfig::default().with_max_attempts(3),
             retry_statuses: true,
             attempt_timeout: Some(Duration::from_secs(2)),

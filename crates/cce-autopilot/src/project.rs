@@ -236,7 +236,7 @@ mod tests {
         Arc::new(Shared {
             auth,
             transport: Transport {
-                http: reqwest::Client::new(),
+                http: crate::clients::HttpClients::single(reqwest::Client::new()),
                 retry: crate::RetryConfig::disabled(),
                 retry_statuses: true,
                 attempt_timeout: None,

@@ -8,6 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use url::Url;
 
+use crate::clients::HttpClients;
 use crate::credentials::{BoxFuture, Credentials, ProvideCredentials};
 use crate::pipeline::{CallAuth, DEFAULT_USER_AGENT, Failure, Outcome, Transport};
 use crate::redact::excerpt;
@@ -60,17 +61,23 @@ impl MetadataCredentials {
         }
         // A client of its own: the link-local service is never reached through a proxy, and its time-outs
         // are the SDK's short ones, not the API's.
-        let http = reqwest::Client::builder()
-            .no_proxy()
-            .connect_timeout(METADATA_TIMEOUT)
-            .read_timeout(METADATA_TIMEOUT)
-            .build()
-            .map_err(|e| {
-                Error::config_caused(
-                    "cannot set up the HTTP client of the ECS metadata source",
-                    e,
-                )
-            })?;
+        let http = HttpClients::new(|tls| {
+            let builder = reqwest::Client::builder()
+                .no_proxy()
+                .connect_timeout(METADATA_TIMEOUT)
+                .read_timeout(METADATA_TIMEOUT);
+            if tls {
+                builder.build()
+            } else {
+                builder.tls_certs_only(std::iter::empty()).build()
+            }
+        })
+        .map_err(|e| {
+            Error::config_caused(
+                "cannot set up the HTTP client of the ECS metadata source",
+                e,
+            )
+        })?;
         let transport = Transport {
             http,
             // One more try for a connection that failed: the service is local and answers at once or not.

@@ -117,18 +117,7 @@ struct Run<'a> {
 /// Answers kubectl: from the cache when it holds a certificate that is fresh and of the CA kubectl trusts;
 /// else one process fetches (and caches) while the others that missed wait for it.
 pub async fn run(global: &GlobalArgs, args: CredentialArgs) -> anyhow::Result<u8> {
-    let started = Instant::now();
-    let exec_info = std::env::var(EXEC_INFO_VAR).ok();
-    let info = ExecInfo::parse(exec_info.as_deref())?;
-    let deadline = started + global.timeout_or(PLUGIN_TIMEOUT);
-    let cache = cache_entry(global, &args)?;
-    let run = Run {
-        global,
-        args: &args,
-        info,
-        cache,
-        deadline,
-    };
+    let run = Run::new(global, &args, Instant::now())?;
     if let Some(hit) = run.cached() {
         return print(run.info.api_version, &hit);
     }
@@ -136,7 +125,7 @@ pub async fn run(global: &GlobalArgs, args: CredentialArgs) -> anyhow::Result<u8
         let credential = run.fetch().await?;
         return print(run.info.api_version, &credential);
     };
-    let Some(_lock) = cache.lock(key, deadline)? else {
+    let Some(_lock) = cache.lock(key, run.deadline)? else {
         return Err(CliError {
             code: exit::NETWORK,
             message: format!(
@@ -221,6 +210,36 @@ fn cache_entry(
         duration: args.duration.get(),
     };
     Ok(Some((cache, key)))
+}
+
+/// The cache hit path, before any runtime exists: answers kubectl from the cache and returns its exit code,
+/// or `None` when the cache cannot answer (then [`run`] does, with a runtime and a client). It reads the
+/// environment, the profile file and one cache entry, and prints: no client, no TLS roots, no threads.
+pub fn answer_from_cache(global: &GlobalArgs, args: &CredentialArgs) -> anyhow::Result<Option<u8>> {
+    let run = Run::new(global, args, Instant::now())?;
+    match run.cached() {
+        Some(hit) => print(run.info.api_version, &hit).map(Some),
+        None => Ok(None),
+    }
+}
+
+impl<'a> Run<'a> {
+    /// What kubectl asked (`KUBERNETES_EXEC_INFO`), the cache entry, and the deadline from `started`.
+    fn new(
+        global: &'a GlobalArgs,
+        args: &'a CredentialArgs,
+        started: Instant,
+    ) -> anyhow::Result<Self> {
+        let exec_info = std::env::var(EXEC_INFO_VAR).ok();
+        let info = ExecInfo::parse(exec_info.as_deref())?;
+        Ok(Run {
+            global,
+            args,
+            info,
+            cache: cache_entry(global, args)?,
+            deadline: started + global.timeout_or(PLUGIN_TIMEOUT),
+        })
+    }
 }
 
 impl Run<'_> {
