@@ -564,3 +564,69 @@ fn help_documents_the_plugin() {
     assert!(output.status.success());
     insta::assert_snapshot!("credential_help", String::from_utf8(output.stdout).unwrap());
 }
+
+/// A cache hit, traced with `strace -f`: no socket, no file under /etc/ssl, no thread — the hit path
+/// reads the environment and one cache entry and prints. `.ci/run` installs strace and sets
+/// CCE_AUTOPILOT_REQUIRE_STRACE=1, so there a missing strace fails instead of skipping.
+#[test]
+fn a_cache_hit_opens_no_socket_and_no_tls_roots() {
+    let strace = std::process::Command::new("strace").arg("-V").output();
+    if !strace.is_ok_and(|o| o.status.success()) {
+        assert!(
+            std::env::var_os("CCE_AUTOPILOT_REQUIRE_STRACE").is_none(),
+            "strace is required here (apt-get install strace)"
+        );
+        eprintln!("SKIPPED a_cache_hit_opens_no_socket_and_no_tls_roots: strace is not installed");
+        return;
+    }
+    let emu = emulator();
+    let home = tempfile::tempdir().unwrap();
+    let warm = || {
+        let mut cmd = plugin(&emu, home.path(), PRIVATE_CLUSTER_ID);
+        cmd.env("KUBERNETES_EXEC_INFO", EXEC_V1)
+            .arg("--cache-dir")
+            .arg(cache_dir(home.path()));
+        cmd
+    };
+    run_ok(warm());
+    let trace = home.path().join("trace");
+    let cmd = warm();
+    let program = cmd.get_program().to_owned();
+    let args: Vec<_> = cmd.get_args().map(|a| a.to_owned()).collect();
+    let envs: Vec<_> = cmd
+        .get_envs()
+        .filter_map(|(k, v)| Some((k.to_owned(), v?.to_owned())))
+        .collect();
+    let out = std::process::Command::new("strace")
+        .args([
+            "-f",
+            "-qq",
+            "-e",
+            "trace=%network,openat,open,clone,clone3,fork,vfork",
+            "-o",
+        ])
+        .arg(&trace)
+        .arg(program)
+        .args(args)
+        .env_clear()
+        .envs(envs)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        String::from_utf8_lossy(&out.stdout).contains("clientCertificateData"),
+        "answered from the cache"
+    );
+    assert_eq!(emu.issued(PRIVATE_CLUSTER_ID), 1, "no fetch");
+    let calls = std::fs::read_to_string(&trace).unwrap();
+    let opened: Vec<&str> = calls.lines().filter(|l| l.contains("open")).collect();
+    assert!(!opened.is_empty(), "the trace saw the process: {calls}");
+    for forbidden in ["socket(", "connect(", "/etc/ssl", "clone(", "clone3("] {
+        let hits: Vec<&str> = calls.lines().filter(|l| l.contains(forbidden)).collect();
+        assert!(hits.is_empty(), "{forbidden} on a cache hit: {hits:#?}");
+    }
+}
