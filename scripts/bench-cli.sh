@@ -1,128 +1,188 @@
 #!/usr/bin/env bash
-# Measures `cce-autopilot kubeconfig get` end to end, from process start to exit, against a local emulator:
-# wall time of N runs (median, p90, mean, min, max) and peak RSS, next to `cce-autopilot --version` (the cost
-# of starting the process at all). Uses hyperfine when it is installed (`apt-get install hyperfine`), else
-# a bash loop timed with $EPOCHREALTIME; peak RSS comes from GNU time (`/usr/bin/time -f %M`).
-# Everything runs on 127.0.0.1. The numbers depend on the machine and on what else runs on it.
+# The CLI where users feel it, side by side in one run, against a local emulator (everything on 127.0.0.1):
+#   - `cce-autopilot --version` (the cost of starting the process at all), the exec plugin warm (cache hit)
+#     and cold (cache emptied before each run), a cold `kubeconfig get`, and, as the peer, `aws eks
+#     get-token` (awscli from PyPI in a throw-away virtualenv, dummy credentials, offline);
+#   - kubectl through our exec entry vs. kubectl with the certificate embedded (`get --raw /version`);
+#   - `kubeconfig update --all` over 100 emulator clusters into a new file;
+#   - one merge into kubeconfigs of 1k, 10k and 30k contexts, beside `kubectl config set-context` on the same
+#     files (each run on a fresh copy), with peak RSS.
+# Every command runs in rounds (BENCH_ROUNDS rounds of BENCH_RUNS/BENCH_ROUNDS runs, the commands taking
+# turns), so that a slow spell of the machine hits them all; the table shows medians over all runs, p90,
+# peak RSS (GNU time) and the ratios the targets in docs/PERFORMANCE.md are stated in. Timing: hyperfine -N.
 #
 # Usage: scripts/bench-cli.sh
 # Environment (all optional):
-#   BENCH_RUNS        measured runs per command; default 50
-#   BENCH_WARMUP      unmeasured runs first; default 3
-#   BENCH_RSS_RUNS    runs under /usr/bin/time for the peak RSS; default 10
-#   BENCH_TIMER       hyperfine | loop; default: hyperfine if installed, else loop
-#   BENCH_CLI         a built cce-autopilot binary instead of `cargo build --release -p cce-autopilot-cli`
-#   BENCH_KEEP        1: keep the work directory (raw timings, logs)
+#   BENCH_RUNS         runs per command, at least 30; default 30
+#   BENCH_ROUNDS       rounds the runs are spread over; default 5
+#   BENCH_MERGE_SIZES  context counts of the merge files; default "1000 10000 30000"
+#   BENCH_AWS_VENV     virtualenv for awscli to (create and) reuse; default: a temporary one
+#   BENCH_AWSCLI       awscli version; default 1.46.3
+#   BENCH_CLI          a built cce-autopilot binary instead of `cargo build --release -p cce-autopilot-cli`
+#   BENCH_KEEP         1: keep the work directory (raw timings, files)
 set -euo pipefail
 
 started=$SECONDS
 # shellcheck source=SCRIPTDIR/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh" # sets root, the workspace root
-runs=${BENCH_RUNS:-50}
-warmup=${BENCH_WARMUP:-3}
-rss_runs=${BENCH_RSS_RUNS:-10}
+runs=${BENCH_RUNS:-30}
+rounds=${BENCH_ROUNDS:-5}
+sizes=${BENCH_MERGE_SIZES:-1000 10000 30000}
+awscli_version=${BENCH_AWSCLI:-1.46.3}
 setup_work cce-bench-cli BENCH_KEEP "work directory kept:"
-
 die() { printf 'FAIL bench-cli: %s\n' "$*"; exit 1; }
-
-timer=${BENCH_TIMER:-}
-if [[ -z $timer ]]; then
-    if command -v hyperfine >/dev/null; then timer=hyperfine; else timer=loop; fi
-fi
-[[ $timer == hyperfine || $timer == loop ]] || die "BENCH_TIMER must be hyperfine or loop, not $timer"
+command -v hyperfine >/dev/null || die "hyperfine is needed (apt-get install hyperfine)"
 [[ -x /usr/bin/time ]] || die "/usr/bin/time (GNU time, Debian package 'time') is needed for the peak RSS"
+(( runs >= 30 )) || die "BENCH_RUNS must be at least 30"
+per_round=$(( (runs + rounds - 1) / rounds ))
 
 # ---------------------------------------------------------------------------------------------------
-# 1. The release binary and the emulator
+# 1. The binary, the emulator (the demo clusters plus 100 more), the peer
 find_cli release "${BENCH_CLI:-}"
 [[ -x $cli ]] || die "no executable at $cli"
-
-log "starting: $cli emulator serve"
-start_emulator 30
+extra=()
+for i in $(seq -w 1 100); do
+    extra+=(--cluster "bench-$i=00000000-0000-4000-8000-000000000$i")
+done
+start_emulator 60 "${extra[@]}"
 [[ -n $url ]] || die "the emulator printed no base URL: $(tail -n3 "$work/emulator.err")"
 read_banner
 cluster=$private_cluster
-[[ -n $project_id && -n $ak && -n $sk && -n $cluster ]] || die "cannot parse the emulator's banner: $banner"
+[[ -n $project_id && -n $ak && -n $sk && -n $cluster ]] || die "cannot parse the emulator's banner"
 
-# The CLI sees only what the benchmark gives it: no real ~/.huaweicloud, ~/.kube or SDK variables.
-mkdir -p "$work/home"
-clean_env=(env -i "PATH=$PATH" "HOME=$work/home" "KUBECONFIG=$work/home/kubeconfig"
-    "HUAWEICLOUD_SDK_AK=$ak" "HUAWEICLOUD_SDK_SK=$sk")
-get_cmd=("$cli" --endpoint "$url" --project-id "$project_id"
-    kubeconfig get --cluster-id "$cluster" --duration 30 -o "$work/kubeconfig.yaml")
-version_cmd=("$cli" --version)
+venv=${BENCH_AWS_VENV:-$work/aws-venv}
+setup_venv "$venv" "awscli==$awscli_version"
 
-"${clean_env[@]}" "${get_cmd[@]}" 2>"$work/get.err" || die "kubeconfig get failed: $(tail -n3 "$work/get.err")"
-grep -q "current-context: internal" "$work/kubeconfig.yaml" || die "kubeconfig get wrote no kubeconfig"
+home="$work/home"
+mkdir -p "$home"
+cache="$work/cache"
+exec_info='{"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false}}'
+# Only what the benchmark gives: no real ~/.huaweicloud, ~/.kube, ~/.aws or SDK variables.
+clean_env=(env -i "PATH=$PATH" "HOME=$home" "KUBECONFIG=$home/kubeconfig" "HUAWEICLOUD_SDK_AK=$ak"
+    "HUAWEICLOUD_SDK_SK=$sk" "KUBERNETES_EXEC_INFO=$exec_info" "CCE_AUTOPILOT_CACHE_DIR=$cache"
+    "AWS_ACCESS_KEY_ID=AKIAIOSFODNN7EXAMPLE" "AWS_SECRET_ACCESS_KEY=wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY"
+    "AWS_DEFAULT_REGION=us-east-1" "AWS_EC2_METADATA_DISABLED=true" "NO_PROXY=127.0.0.1,127.0.0.2"
+    "no_proxy=127.0.0.1,127.0.0.2")
+service=(--endpoint "$url" --project-id "$project_id")
+plugin=("$cli" credential --cluster "$cluster" "${service[@]}")
+
+# Files the kubectl rows use: one static entry, one exec entry.
+"${clean_env[@]}" "$cli" "${service[@]}" kubeconfig update --kubeconfig "$work/static.yaml" \
+    --cluster "$private_name" 2>"$work/setup.err" || die "update: $(tail -n2 "$work/setup.err")"
+"${clean_env[@]}" "$cli" "${service[@]}" kubeconfig update --kubeconfig "$work/exec.yaml" \
+    --cluster "$private_name" --exec 2>"$work/setup.err" || die "update --exec: $(tail -n2 "$work/setup.err")"
+"${clean_env[@]}" "${plugin[@]}" >/dev/null 2>"$work/setup.err" || die "credential: $(tail -n2 "$work/setup.err")"
+"${clean_env[@]}" "$venv/bin/aws" eks get-token --cluster-name bench >/dev/null 2>"$work/setup.err" ||
+    die "aws eks get-token: $(tail -n2 "$work/setup.err")"
+
+# Merge files: N contexts, clusters and users of other tools, in kubectl's layout.
+for n in $sizes; do
+    python3 - "$work/ctx-$n.yaml" "$n" <<'PY'
+import sys
+path, n = sys.argv[1], int(sys.argv[2])
+ca = "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCk1JSUJkekNDQVIyZ0F3SUJBZ0lCQURBS0JnZ3Foa2pPUFFRREFqQWpNU0V3SHdZRFZRUURE" * 4
+with open(path, "w") as f:
+    f.write("apiVersion: v1\nkind: Config\npreferences: {}\nclusters:\n")
+    for i in range(n):
+        f.write(f"- name: team-{i}\n  cluster:\n    server: https://10.{i // 65536}.{i // 256 % 256}.{i % 256}:6443\n"
+                f"    certificate-authority-data: {ca}\n")
+    f.write("contexts:\n")
+    for i in range(n):
+        f.write(f"- name: team-{i}\n  context:\n    cluster: team-{i}\n    user: team-{i}\n    namespace: ns-{i}\n")
+    f.write("current-context: team-0\nusers:\n")
+    for i in range(n):
+        f.write(f"- name: team-{i}\n  user:\n    token: t0k3n-{i:08d}\n")
+PY
+done
 
 # ---------------------------------------------------------------------------------------------------
-# 2. Wall time: one line per run, in nanoseconds, in $work/<name>.ns
-measure() {
-    local name=$1
-    shift
-    local out="$work/$name.ns"
-    : >"$out"
-    if [[ $timer == hyperfine ]]; then
-        # -N: no intermediate shell, so the time is the process's own.
-        "${clean_env[@]}" hyperfine -N --style none --warmup "$warmup" --runs "$runs" \
-            --export-json "$work/$name.json" -- "$(printf '%q ' "$@")" >"$work/$name.hyperfine" 2>&1 ||
-            die "hyperfine $name failed: $(tail -n5 "$work/$name.hyperfine")"
-        python3 -c 'import json,sys
-for t in json.load(open(sys.argv[1]))["results"][0]["times"]: print(round(t * 1e9))' "$work/$name.json" >"$out"
-    else
-        # One bash in the clean environment runs the loop, timing each run with $EPOCHREALTIME (bash 5,
-        # microseconds, no fork), so the time is the process's own plus one fork+exec of bash's.
-        # shellcheck disable=SC2016 # expanded by the inner bash
-        "${clean_env[@]}" bash -c '
-            out=$1 warmup=$2 runs=$3; shift 3
-            for ((i = 0; i < warmup; i++)); do "$@" >/dev/null 2>&1 || exit 1; done
-            for ((i = 0; i < runs; i++)); do
-                t0=${EPOCHREALTIME/[.,]/}
-                "$@" >/dev/null 2>"$out.err" || exit 1
-                t1=${EPOCHREALTIME/[.,]/}
-                echo $(((t1 - t0) * 1000)) >>"$out"
-            done' bench-loop "$out" "$warmup" "$runs" "$@" || die "$name failed: $(tail -n3 "$out.err" 2>/dev/null)"
-    fi
-}
+# 2. Rows: name, then the command; prepare commands (run before each timed run, untimed) in prepare[name]
+declare -A prepare
+names=()
+commands=()
+row() { names+=("$1"); shift; commands+=("$(printf '%q ' "$@")"); }
 
-# 3. Peak RSS (KiB): one line per run in $work/<name>.rss
-rss() {
-    local name=$1 i
-    shift
+row version "$cli" --version
+row credential-warm "${plugin[@]}"
+row credential-cold "${plugin[@]}"
+prepare[credential-cold]="rm -rf $cache"
+row kubeconfig-get "$cli" "${service[@]}" kubeconfig get --cluster "$cluster" -o "$work/get.yaml"
+row aws-eks-get-token "$venv/bin/aws" eks get-token --cluster-name bench
+row kubectl-exec kubectl --kubeconfig "$work/exec.yaml" --request-timeout 20s get --raw /version
+row kubectl-embedded kubectl --kubeconfig "$work/static.yaml" --request-timeout 20s get --raw /version
+row update-all-100 "$cli" "${service[@]}" kubeconfig update --all --kubeconfig "$work/all.yaml"
+prepare[update-all-100]="rm -f $work/all.yaml $work/all.yaml.bak"
+for n in $sizes; do
+    row "merge-$n" "$cli" "${service[@]}" kubeconfig update --kubeconfig "$work/merge-$n.yaml" --cluster "$private_name"
+    prepare[merge-$n]="cp $work/ctx-$n.yaml $work/merge-$n.yaml"
+    row "kubectl-set-context-$n" kubectl config set-context bench --cluster team-1 --user team-1 \
+        --kubeconfig "$work/kubectl-$n.yaml"
+    prepare[kubectl-set-context-$n]="cp $work/ctx-$n.yaml $work/kubectl-$n.yaml"
+done
+
+# ---------------------------------------------------------------------------------------------------
+# 3. Time: the rows take turns, round after round; each round's times are appended to $work/<name>.s
+log "timing: ${#names[@]} rows, $rounds rounds of $per_round runs (hyperfine -N), one warm-up per round"
+for ((r = 1; r <= rounds; r++)); do
+    for i in "${!names[@]}"; do
+        name=${names[$i]}
+        args=(-N --style none --runs "$per_round" --warmup 1 --export-json "$work/$name.$r.json")
+        [[ -n ${prepare[$name]:-} ]] && args+=(--prepare "${prepare[$name]}")
+        "${clean_env[@]}" hyperfine "${args[@]}" -- "${commands[$i]}" >"$work/$name.hyperfine" 2>&1 ||
+            die "$name: $(tail -n5 "$work/$name.hyperfine")"
+    done
+    log "round $r of $rounds done ($((SECONDS - started)) s)"
+done
+
+# 4. Peak RSS (KiB), 5 runs each, after its prepare command
+log "peak RSS with /usr/bin/time -f %M"
+for i in "${!names[@]}"; do
+    name=${names[$i]}
     : >"$work/$name.rss"
-    for ((i = 0; i < rss_runs; i++)); do
-        "${clean_env[@]}" /usr/bin/time -f %M -o "$work/$name.rss.one" "$@" >/dev/null 2>&1 || die "$name failed under time"
+    for _ in 1 2 3 4 5; do
+        [[ -n ${prepare[$name]:-} ]] && eval "${prepare[$name]}"
+        eval "${clean_env[*]@Q} /usr/bin/time -f %M -o $work/$name.rss.one ${commands[$i]}" >/dev/null 2>&1 ||
+            die "$name failed under time"
         tail -n1 "$work/$name.rss.one" >>"$work/$name.rss"
     done
-}
-
-log "timing with $timer: $warmup warm-up + $runs runs each"
-measure version "${version_cmd[@]}"
-measure get "${get_cmd[@]}"
-log "peak RSS with /usr/bin/time -f %M: $rss_runs runs each"
-rss version "${version_cmd[@]}"
-rss get "${get_cmd[@]}"
+done
 
 # ---------------------------------------------------------------------------------------------------
-# 4. The table (p90: nearest rank, the ceil(0.9 n)-th smallest)
-stats() {
-    sort -n "$1" | awk '{ v[NR] = $1; s += $1 }
-        END {
-            p90 = int(0.9 * NR); if (p90 < 0.9 * NR) p90++
-            med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-            printf "%5d %9.2f %8.2f %8.2f %8.2f %8.2f", NR, med / 1e6, v[p90] / 1e6, s / NR / 1e6, v[1] / 1e6, v[NR] / 1e6
-        }'
-}
-rss_stats() {
-    sort -n "$1" | awk '{ v[NR] = $1 } END { med = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
-        printf "%10d %8d", med, v[NR] }'
-}
+# 5. The table and the ratios
 echo
-echo "==== cce-autopilot CLI, process start to exit, against the emulator at $url"
-echo "     $("$cli" --version); $timer; $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf '%-34s %5s %9s %8s %8s %8s %8s %10s %8s\n' command runs "median ms" "p90 ms" "mean ms" "min ms" "max ms" \
-    "RSS KiB" "max KiB"
-printf '%-34s %s %s\n' "cce-autopilot --version" "$(stats "$work/version.ns")" "$(rss_stats "$work/version.rss")"
-printf '%-34s %s %s\n' "kubeconfig get --duration 30 -o F" "$(stats "$work/get.ns")" "$(rss_stats "$work/get.rss")"
-echo "(RSS: median and max of $rss_runs runs' peak resident set size; $((SECONDS - started)) s in all)"
+echo "==== cce-autopilot CLI side by side, $("$cli" --version), against the emulator at $url"
+echo "     hyperfine -N, $runs+ runs per row in $rounds interleaved rounds; $(nproc) CPUs, load $(cut -d' ' -f1-3 /proc/loadavg)"
+python3 - "$work" "$sizes" "${names[@]}" <<'PY'
+import glob, json, os, statistics, sys
+work, sizes, names = sys.argv[1], sys.argv[2].split(), sys.argv[3:]
+med, p90, rss = {}, {}, {}
+for n in names:
+    times = sorted(t for f in sorted(glob.glob(f"{work}/{n}.*.json")) for t in json.load(open(f))["results"][0]["times"])
+    med[n] = statistics.median(times)
+    p90[n] = times[min(len(times) - 1, -(-9 * len(times) // 10) - 1)]
+    kib = sorted(int(l) for l in open(f"{work}/{n}.rss") if l.strip())
+    rss[n] = kib[len(kib) // 2]
+    runs = len(times)
+    print(f"{n:<28} {runs:>4} runs  median {med[n]*1e3:9.2f} ms  p90 {p90[n]*1e3:9.2f} ms  peak RSS {rss[n]/1024:7.1f} MiB")
+print()
+def ratio(label, a, b, target=None):
+    r = med[a] / med[b]
+    verdict = "" if target is None else ("  (target <= %.2fx: %s)" % (target, "met" if r <= target else "NOT met"))
+    print(f"{label:<58} {r:6.2f}x{verdict}")
+ratio("credential warm / --version", "credential-warm", "version", 1.5)
+ratio("kubectl via the exec entry / kubectl with the cert embedded", "kubectl-exec", "kubectl-embedded", 1.05)
+ratio("aws eks get-token (peer) / credential warm", "aws-eks-get-token", "credential-warm")
+ratio("credential cold / credential warm", "credential-cold", "credential-warm")
+print(f"{'kubeconfig get (cold) median, peak RSS':<58} {med['kubeconfig-get']*1e3:6.2f} ms, {rss['kubeconfig-get']/1024:.1f} MiB  (target <= 5 ms, <= 12 MiB)")
+print(f"{'update --all over 100 clusters':<58} {med['update-all-100']:6.3f} s   (target <= 0.5 s)")
+print()
+print(f"{'contexts':>9} {'file MiB':>9} {'ours ms':>9} {'ms/1k':>7} {'RSS/file':>9} {'kubectl ms':>11} {'kubectl MiB':>12} {'kubectl/ours':>13}")
+for n in sizes:
+    size = os.path.getsize(f"{work}/ctx-{n}.yaml") / 2**20
+    ours, theirs = med[f"merge-{n}"], med[f"kubectl-set-context-{n}"]
+    print(f"{n:>9} {size:>9.2f} {ours*1e3:>9.1f} {ours*1e6/int(n):>7.2f} {rss[f'merge-{n}']/1024/size:>8.1f}x "
+          f"{theirs*1e3:>11.1f} {rss[f'kubectl-set-context-{n}']/1024:>12.1f} {theirs/ours:>12.2f}x")
+print("(targets: time per 1k contexts about constant — linear growth; peak RSS <= 10x the file's size)")
+PY
+echo "($((SECONDS - started)) s in all)"
 echo "PASS bench-cli"

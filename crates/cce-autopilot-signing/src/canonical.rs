@@ -120,7 +120,7 @@ pub fn payload_hash(headers: &[(String, String)], body: &[u8]) -> String {
 fn payload_hash_with(content_sha256: Option<&str>, body: &[u8]) -> String {
     match content_sha256 {
         Some(value) if value.trim() == UNSIGNED_PAYLOAD => UNSIGNED_PAYLOAD.to_owned(),
-        _ => hex::encode(Sha256::digest(body)),
+        _ => crate::hex_text::lower_hex(&Sha256::digest(body)),
     }
 }
 

@@ -37,6 +37,7 @@
 mod canonical;
 mod date;
 mod error;
+mod hex_text;
 mod secret;
 mod sign;
 mod verify;

@@ -115,8 +115,8 @@ impl Signer {
         let names = signed_header_names(req.headers);
         let canonical_request = canonical_request(req, &names);
         let string_to_sign = string_to_sign(&self.algorithm, sdk_date, &canonical_request);
-        let signature = hex::encode(
-            hmac(
+        let signature = crate::hex_text::lower_hex(
+            &hmac(
                 &self.ak,
                 &self.sk,
                 &self.algorithm,
@@ -175,12 +175,12 @@ pub fn derive_v11_key(ak: &str, sk: &SecretKey, info: &str) -> SecretKey {
     Hkdf::<Sha256>::new(Some(ak.as_bytes()), sk.expose().as_bytes())
         .expand(info.as_bytes(), &mut okm)
         .expect("32 bytes is far below HKDF-SHA256's maximum output of 8160 bytes");
-    SecretKey::from(hex::encode(okm))
+    SecretKey::from(crate::hex_text::lower_hex(&okm))
 }
 
 /// Step 7: the string to sign; `sdk_date` must be valid.
 pub(crate) fn string_to_sign(algorithm: &Algorithm, sdk_date: &str, canonical: &str) -> String {
-    let hash = hex::encode(Sha256::digest(canonical.as_bytes()));
+    let hash = crate::hex_text::lower_hex(&Sha256::digest(canonical.as_bytes()));
     match algorithm {
         Algorithm::SdkHmacSha256 => format!("{SDK_HMAC_SHA256}\n{sdk_date}\n{hash}"),
         Algorithm::V11HmacSha256 { region, service } => format!(

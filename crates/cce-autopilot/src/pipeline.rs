@@ -287,10 +287,10 @@ pub(crate) fn request_id(response: &reqwest::Response) -> Option<String> {
 /// The response with its body read in full, so that a body cut short (a dropped connection, a truncated
 /// answer) is a failure of this attempt, retried like any connection failure, rather than a decoding error
 /// after the retry loop. Bodies here are a few kilobytes.
-async fn buffered(response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
+async fn buffered(mut response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
     let status = response.status();
     let version = response.version();
-    let headers = response.headers().clone();
+    let headers = std::mem::take(response.headers_mut());
     let body = response.bytes().await?;
     let mut rebuilt = http::Response::new(body);
     *rebuilt.status_mut() = status;
