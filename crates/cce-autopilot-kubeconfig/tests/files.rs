@@ -6,7 +6,7 @@ mod support;
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use cce_autopilot_kubeconfig::{
     self as kubefile, ChangeAction, Error, KubeconfigPaths, UpdateOptions, backup_path_for,
@@ -189,4 +189,21 @@ fn an_existing_0644_file_ends_0600_with_its_previous_version_in_bak() {
     .unwrap();
     assert_eq!(fs::read(&bak).unwrap(), first);
     kubectl_view(home.path(), Source::File(&bak));
+}
+
+/// Writing entry by entry gives the same text as sorting a value of the whole file and writing that.
+#[test]
+fn the_entry_by_entry_rendering_equals_the_whole_file_one() {
+    let file =
+        cce_autopilot_kubeconfig::KubeconfigFile::parse(FOREIGN_YAML, Path::new("/t")).unwrap();
+    let mut whole = serde_json::to_value(&file).unwrap();
+    whole.sort_all_objects();
+    let options = serde_saphyr::ser_options! { prefer_block_scalars: false };
+    let expected = serde_saphyr::to_string_with_options(&whole, options.clone()).unwrap();
+    assert_eq!(file.to_yaml().unwrap(), expected);
+    let empty = cce_autopilot_kubeconfig::KubeconfigFile::default();
+    let mut whole = serde_json::to_value(&empty).unwrap();
+    whole.sort_all_objects();
+    let expected = serde_saphyr::to_string_with_options(&whole, options).unwrap();
+    assert_eq!(empty.to_yaml().unwrap(), expected);
 }

@@ -73,14 +73,82 @@ impl KubeconfigFile {
     }
 
     /// Renders the file as YAML in kubectl's layout (keys sorted at every level).
+    ///
+    /// The entry lists are turned into sorted values one entry at a time, as they are written: a sorted
+    /// value of the whole file cost several times the file's size in memory (a 30,000-context file).
     pub fn to_yaml(&self) -> std::result::Result<String, String> {
-        let mut value = serde_json::to_value(self).map_err(|e| e.to_string())?;
-        value.sort_all_objects();
+        let head = KubeconfigFile {
+            api_version: self.api_version.clone(),
+            kind: self.kind.clone(),
+            preferences: self.preferences.clone(),
+            clusters: Vec::new(),
+            users: Vec::new(),
+            contexts: Vec::new(),
+            current_context: self.current_context.clone(),
+            extensions: self.extensions.clone(),
+            unknown: self.unknown.clone(),
+        };
+        let mut top = serde_json::to_value(&head).map_err(|e| e.to_string())?;
+        top.sort_all_objects();
+        let serde_json::Value::Object(top) = top else {
+            return Err("a kubeconfig serialises as a mapping".to_owned());
+        };
         let options = serde_saphyr::ser_options! {
             // Base64 data is one long word: keep it a plain scalar rather than a folded block.
             prefer_block_scalars: false,
         };
-        serde_saphyr::to_string_with_options(&value, options).map_err(|e| e.to_string())
+        serde_saphyr::to_string_with_options(
+            &Layout {
+                top: &top,
+                file: self,
+            },
+            options,
+        )
+        .map_err(|e| e.to_string())
+    }
+}
+
+/// The top level in sorted order, with the entry lists of `file` in place of the empty ones of `top`.
+struct Layout<'a> {
+    top: &'a serde_json::Map<String, serde_json::Value>,
+    file: &'a KubeconfigFile,
+}
+
+impl serde::Serialize for Layout<'_> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap as _;
+        let mut map = serializer.serialize_map(Some(self.top.len()))?;
+        for (key, value) in self.top {
+            match key.as_str() {
+                "clusters" => map.serialize_entry(key, &Entries(&self.file.clusters))?,
+                "users" => map.serialize_entry(key, &Entries(&self.file.users))?,
+                "contexts" => map.serialize_entry(key, &Entries(&self.file.contexts))?,
+                _ => map.serialize_entry(key, value)?,
+            }
+        }
+        map.end()
+    }
+}
+
+/// A list whose entries are each written as a value with sorted keys.
+struct Entries<'a, T>(&'a [T]);
+
+impl<T: serde::Serialize> serde::Serialize for Entries<'_, T> {
+    fn serialize<S: serde::Serializer>(
+        &self,
+        serializer: S,
+    ) -> std::result::Result<S::Ok, S::Error> {
+        use serde::ser::{Error as _, SerializeSeq as _};
+        let mut seq = serializer.serialize_seq(Some(self.0.len()))?;
+        for entry in self.0 {
+            let mut value = serde_json::to_value(entry).map_err(S::Error::custom)?;
+            value.sort_all_objects();
+            seq.serialize_element(&value)?;
+        }
+        seq.end()
     }
 }
 

@@ -33,10 +33,13 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
     }
     let paths = kubeconfig_paths(&args.file)?;
     // Refuse unreadable, unparsable or unreplaceable files before asking the service for anything.
-    let set = KubeconfigSet::load(&paths).map_err(file_error)?;
-    if !args.file.dry_run {
-        let target = set.files()[set.default_file()].path();
-        kubefile::fs::check_replaceable(target, args.file.force).map_err(file_error)?;
+    {
+        // Only a check: the merge reads the files again under their locks (a large file is not kept twice).
+        let set = KubeconfigSet::load(&paths).map_err(file_error)?;
+        if !args.file.dry_run {
+            let target = set.files()[set.default_file()].path();
+            kubefile::fs::check_replaceable(target, args.file.force).map_err(file_error)?;
+        }
     }
 
     let client = build_client(global, global.timeout_or(DEFAULT_TIMEOUT))?;
