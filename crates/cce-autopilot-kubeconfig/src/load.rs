@@ -1,9 +1,10 @@
 //! Reading the kubeconfig files of a [`KubeconfigPaths`] list and seeing them merged the way
 //! client-go does.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 use crate::error::{EntryKind, Error, Result};
 use crate::model::KubeconfigFile;
@@ -50,6 +51,9 @@ fn is_dev_null(path: &Path) -> bool {
 pub struct KubeconfigSet {
     paths: KubeconfigPaths,
     files: Vec<LoadedFile>,
+    /// The file each name comes from, built on the first [`Self::origin`]: a scan per lookup made a
+    /// look at every context of a large file quadratic.
+    origins: OnceLock<HashMap<(EntryKind, String), usize>>,
 }
 
 impl KubeconfigSet {
@@ -92,6 +96,7 @@ impl KubeconfigSet {
         Ok(KubeconfigSet {
             paths: paths.clone(),
             files,
+            origins: OnceLock::new(),
         })
     }
 
@@ -108,9 +113,28 @@ impl KubeconfigSet {
     /// Index of the file an entry comes from: the first file that defines the name (client-go:
     /// "the first file to set a particular map key wins").
     pub fn origin(&self, kind: EntryKind, name: &str) -> Option<usize> {
-        self.files
-            .iter()
-            .position(|f| f.config.contains(kind, name))
+        let origins = self.origins.get_or_init(|| {
+            let mut origins = HashMap::new();
+            for (i, file) in self.files.iter().enumerate() {
+                let config = &file.config;
+                let names = config
+                    .clusters
+                    .iter()
+                    .map(|c| (EntryKind::Cluster, &c.name))
+                    .chain(config.users.iter().map(|u| (EntryKind::User, &u.name)))
+                    .chain(
+                        config
+                            .contexts
+                            .iter()
+                            .map(|c| (EntryKind::Context, &c.name)),
+                    );
+                for (kind, name) in names {
+                    origins.entry((kind, name.clone())).or_insert(i);
+                }
+            }
+            origins
+        });
+        origins.get(&(kind, name.to_owned())).copied()
     }
 
     /// The merged `current-context` and the index of the file it comes from: the first file that

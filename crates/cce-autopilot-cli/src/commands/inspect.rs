@@ -13,8 +13,8 @@ use time::OffsetDateTime;
 
 use crate::exit::{self, CliError};
 use cce_autopilot_kubeconfig::{
-    Cluster, EntryKind, KubeconfigFile, KubeconfigPaths, KubeconfigSet, NamedContext, PathSource,
-    User,
+    Cluster, EntryKind, KubeconfigPaths, KubeconfigSet, NamedCluster, NamedContext, NamedUser,
+    PathSource, User,
 };
 
 use certificate::{Certificate, rfc3339};
@@ -132,18 +132,35 @@ pub fn inspect(
         ],
         None => merged.contexts.iter().collect(),
     };
+    // By name, once: a scan per context made a large file quadratic.
+    let index = Index {
+        clusters: merged
+            .clusters
+            .iter()
+            .map(|c| (c.name.as_str(), c))
+            .collect(),
+        users: merged.users.iter().map(|u| (u.name.as_str(), u)).collect(),
+        current: merged.current_context(),
+    };
     let report = Report {
         contexts: contexts
             .into_iter()
-            .map(|context| inspect_context(set, &merged, context, now))
+            .map(|context| inspect_context(set, &index, context, now))
             .collect(),
     };
     Ok(report)
 }
 
+/// The merged view's clusters and users by name, and its current context.
+struct Index<'a> {
+    clusters: std::collections::HashMap<&'a str, &'a NamedCluster>,
+    users: std::collections::HashMap<&'a str, &'a NamedUser>,
+    current: Option<&'a str>,
+}
+
 fn inspect_context(
     set: &KubeconfigSet,
-    merged: &KubeconfigFile,
+    index: &Index<'_>,
     context: &NamedContext,
     now: OffsetDateTime,
 ) -> ContextReport {
@@ -152,10 +169,10 @@ fn inspect_context(
     let user_name = context.context.user.clone().filter(|u| !u.is_empty());
     let cluster = cluster_name
         .as_deref()
-        .and_then(|name| merged.clusters.iter().find(|c| c.name == name));
+        .and_then(|name| index.clusters.get(name).copied());
     let user = user_name
         .as_deref()
-        .and_then(|name| merged.users.iter().find(|u| u.name == name));
+        .and_then(|name| index.users.get(name).copied());
     if let (Some(name), None) = (&cluster_name, cluster) {
         warnings.push(format!(
             "cluster {name:?} does not exist; kubectl cannot use this context"
@@ -168,7 +185,7 @@ fn inspect_context(
     }
     let mut report = ContextReport {
         name: context.name.clone(),
-        current: merged.current_context() == Some(context.name.as_str()),
+        current: index.current == Some(context.name.as_str()),
         cluster: cluster_name,
         server: cluster.and_then(|c| c.cluster.server.clone()),
         user: user_name,
