@@ -1,107 +1,81 @@
 //! From the service's answer (the model crate's [`cce_autopilot_model::Kubeconfig`]) to this crate's file
-//! model: the typed fields field by field; the answer's unknown fields kept, those this crate knows by name
-//! (a `tls-server-name` the service may add one day) moved to their typed place, so a file never carries a
-//! key twice.
+//! model: only the fields the vendor document defines, whatever else the answer carries. The endpoint is
+//! untrusted input: an `exec`, a `token`, a `proxy-url` or any unknown key in an answer never reaches a file
+//! (the client reduces answers the same way, [`cce_autopilot_model::Kubeconfig::retain_document_fields`];
+//! this conversion does not rely on it).
 
 use cce_autopilot_model as model;
-use serde::de::DeserializeOwned;
-use serde_json::Value;
 
 use crate::error::{Error, Result};
-use crate::model::{
-    Cluster, Context, KubeconfigFile, NamedCluster, NamedContext, NamedUser, UnknownFields, User,
-};
-
-/// The value this crate reads from `extra` alone: its known fields typed, the rest unknown.
-fn from_extra<T: DeserializeOwned>(extra: &UnknownFields, what: &'static str) -> Result<T> {
-    serde_json::from_value(Value::Object(extra.clone())).map_err(|e| Error::InvalidAnswer {
-        what,
-        // serde's message may quote a value; the category and position say enough.
-        reason: format!("a field has the wrong type ({:?})", e.classify()),
-    })
-}
+use crate::model::{Cluster, Context, KubeconfigFile, NamedCluster, NamedContext, NamedUser, User};
 
 impl TryFrom<&model::ClusterCert> for Cluster {
     type Error = Error;
 
+    /// `server`, `certificate-authority-data`, `insecure-skip-tls-verify`.
     fn try_from(c: &model::ClusterCert) -> Result<Self> {
-        let mut cluster: Cluster = from_extra(&c.extra, "cluster")?;
-        cluster.server = Some(c.server.clone());
-        cluster.certificate_authority_data = c
-            .certificate_authority_data
-            .clone()
-            .or(cluster.certificate_authority_data);
-        cluster.insecure_skip_tls_verify = c
-            .insecure_skip_tls_verify
-            .or(cluster.insecure_skip_tls_verify);
-        Ok(cluster)
+        Ok(Cluster {
+            server: Some(c.server.clone()),
+            certificate_authority_data: c.certificate_authority_data.clone(),
+            insecure_skip_tls_verify: c.insecure_skip_tls_verify,
+            ..Cluster::default()
+        })
     }
 }
 
 impl TryFrom<&model::User> for User {
     type Error = Error;
 
+    /// `client-certificate-data`, `client-key-data`.
     fn try_from(u: &model::User) -> Result<Self> {
-        let mut user: User = from_extra(&u.extra, "user")?;
-        user.client_certificate_data = u
-            .client_certificate_data
-            .clone()
-            .or(user.client_certificate_data);
-        user.client_key_data = u.client_key_data.clone().or(user.client_key_data);
-        Ok(user)
+        Ok(User {
+            client_certificate_data: u.client_certificate_data.clone(),
+            client_key_data: u.client_key_data.clone(),
+            ..User::default()
+        })
     }
 }
 
 impl TryFrom<&model::Context> for Context {
     type Error = Error;
 
+    /// `cluster`, `user`.
     fn try_from(c: &model::Context) -> Result<Self> {
-        let mut context: Context = from_extra(&c.extra, "context")?;
-        context.cluster = Some(c.cluster.clone());
-        context.user = Some(c.user.clone());
-        Ok(context)
+        Ok(Context {
+            cluster: Some(c.cluster.clone()),
+            user: Some(c.user.clone()),
+            ..Context::default()
+        })
     }
-}
-
-fn unknown_of(extra: &UnknownFields, known: &[&str]) -> UnknownFields {
-    extra
-        .iter()
-        .filter(|(k, _)| !known.contains(&k.as_str()))
-        .map(|(k, v)| (k.clone(), v.clone()))
-        .collect()
 }
 
 impl TryFrom<&model::Kubeconfig> for KubeconfigFile {
     type Error = Error;
 
-    /// The whole answer as a file, names as the service gave them (`internalCluster`, `user`, …).
+    /// The answer as a file, with the entry names the document defines (`internalCluster`, `user`, …):
+    /// [`model::Kubeconfig::retain_document_fields`] applied to a copy, then the typed fields copied.
     fn try_from(k: &model::Kubeconfig) -> Result<Self> {
+        let mut k = k.clone();
+        k.retain_document_fields();
         let mut file = KubeconfigFile {
-            preferences: k.preferences.clone().unwrap_or_default(),
             current_context: k.current_context.clone(),
-            unknown: unknown_of(&k.extra, &["extensions"]),
             ..KubeconfigFile::default()
         };
-        if let Some(kind) = &k.kind {
-            file.kind.clone_from(kind);
-        }
-        if let Some(version) = &k.api_version {
-            file.api_version.clone_from(version);
-        }
         for c in &k.clusters {
-            let mut entry = NamedCluster::new(c.name.clone(), Cluster::try_from(&c.cluster)?);
-            entry.unknown = unknown_of(&c.extra, &[]);
-            file.clusters.push(entry);
+            file.clusters.push(NamedCluster::new(
+                c.name.clone(),
+                Cluster::try_from(&c.cluster)?,
+            ));
         }
         for u in &k.users {
-            let mut entry = NamedUser::new(u.name.clone(), User::try_from(&u.user)?);
-            entry.unknown = unknown_of(&u.extra, &[]);
-            file.users.push(entry);
+            file.users
+                .push(NamedUser::new(u.name.clone(), User::try_from(&u.user)?));
         }
         for c in &k.contexts {
-            let mut entry = NamedContext::new(c.name.clone(), Context::try_from(&c.context)?);
-            entry.unknown = unknown_of(&c.extra, &[]);
-            file.contexts.push(entry);
+            file.contexts.push(NamedContext::new(
+                c.name.clone(),
+                Context::try_from(&c.context)?,
+            ));
         }
         Ok(file)
     }
@@ -112,13 +86,16 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// An answer carrying, beside the document's fields, what a hostile endpoint would plant.
     fn answer() -> model::Kubeconfig {
         serde_json::from_value(json!({
-            "kind": "Config", "apiVersion": "v1", "preferences": {},
+            "kind": "Secret", "apiVersion": "v9", "preferences": {"colors": true},
             "clusters": [{"name": "internalCluster", "cluster": {
                 "server": "https://192.168.1.7:5443", "certificate-authority-data": "Q0EK",
-                "tls-server-name": "kubernetes", "future": 1}}],
-            "users": [{"name": "user", "user": {"client-certificate-data": "Q0VSVAo=", "client-key-data": "S0VZCg=="}}],
+                "tls-server-name": "evil", "proxy-url": "http://127.0.0.9:1", "future": 1}},
+                {"name": "planted", "cluster": {"server": "https://127.0.0.9"}}],
+            "users": [{"name": "user", "user": {"client-certificate-data": "Q0VSVAo=", "client-key-data": "S0VZCg==",
+                "exec": {"command": "touch", "args": ["/tmp/pwned"]}, "token": "t", "as": "system:admin"}}],
             "contexts": [{"name": "internal", "context": {"cluster": "internalCluster", "user": "user", "namespace": "ns"}}],
             "current-context": "internal",
             "x-top": true
@@ -127,35 +104,36 @@ mod tests {
     }
 
     #[test]
-    fn typed_fields_are_copied_and_known_extras_become_typed() {
+    fn only_the_document_fields_become_the_file() {
         let file = KubeconfigFile::try_from(&answer()).unwrap();
+        assert_eq!(file.clusters.len(), 1);
         let cluster = &file.clusters[0].cluster;
         assert_eq!(cluster.server.as_deref(), Some("https://192.168.1.7:5443"));
-        assert_eq!(cluster.tls_server_name.as_deref(), Some("kubernetes"));
-        assert!(!cluster.unknown.contains_key("tls-server-name"));
-        assert_eq!(cluster.unknown["future"], json!(1));
-        assert_eq!(
-            file.users[0].user.client_key_data.as_deref(),
-            Some("S0VZCg==")
-        );
-        assert_eq!(file.contexts[0].context.namespace.as_deref(), Some("ns"));
+        assert_eq!(cluster.certificate_authority_data.as_deref(), Some("Q0EK"));
+        assert_eq!(cluster.tls_server_name, None);
+        assert_eq!(cluster.proxy_url, None);
+        assert!(cluster.unknown.is_empty());
+        let user = &file.users[0].user;
+        assert_eq!(user.client_key_data.as_deref(), Some("S0VZCg=="));
+        assert!(user.exec.is_none() && user.token.is_none() && user.unknown.is_empty());
+        assert_eq!(file.contexts[0].context.namespace, None);
         assert_eq!(file.current_context(), Some("internal"));
-        assert_eq!(file.unknown["x-top"], json!(true));
-        // What a serde round trip gives, the typed conversion gives too.
-        let via_serde: KubeconfigFile =
-            serde_json::from_value(serde_json::to_value(answer()).unwrap()).unwrap();
-        assert_eq!(file, via_serde);
-    }
-
-    #[test]
-    fn a_known_extra_of_the_wrong_type_is_an_error_that_quotes_nothing() {
-        let mut k = answer();
-        k.users[0]
-            .user
-            .extra
-            .insert("token".into(), json!(["LS0tLS1CRUdJTi1zZWNyZXQ="]));
-        let err = KubeconfigFile::try_from(&k).unwrap_err().to_string();
-        assert!(!err.contains("LS0tLS1CRUdJTi1zZWNyZXQ="), "{err}");
-        assert!(err.contains("user"), "{err}");
+        assert!(file.unknown.is_empty() && file.preferences.is_empty());
+        assert_eq!(
+            (file.kind.as_str(), file.api_version.as_str()),
+            ("Config", "v1")
+        );
+        let text = serde_json::to_string(&file).unwrap();
+        for planted in [
+            "touch",
+            "pwned",
+            "127.0.0.9",
+            "evil",
+            "system:admin",
+            "colors",
+            "x-top",
+        ] {
+            assert!(!text.contains(planted), "{planted} in {text}");
+        }
     }
 }

@@ -335,6 +335,109 @@ impl Kubeconfig {
     }
 }
 
+/// The cluster entry names the vendor document defines.
+pub const DOCUMENT_CLUSTER_NAMES: [&str; 2] = ["internalCluster", "externalCluster"];
+/// The user entry name the vendor document defines.
+pub const DOCUMENT_USER_NAMES: [&str; 1] = ["user"];
+/// The context names the vendor document defines.
+pub const DOCUMENT_CONTEXT_NAMES: [&str; 2] = ["internal", "external"];
+
+impl Kubeconfig {
+    /// Reduces an answer to what the vendor document defines, and returns where something else was dropped
+    /// (field paths such as `users[0].user.exec`: names, never values).
+    ///
+    /// Kept: `clusters[].cluster.{server, certificate-authority-data, insecure-skip-tls-verify}`,
+    /// `users[].user.{client-certificate-data, client-key-data}`, `contexts[].context.{cluster, user}` and
+    /// `current-context`, in entries named as the document names them (the first of each name; a context
+    /// only when both of its references are kept). `kind: Config` and `apiVersion: v1` are set, and
+    /// `preferences` is dropped (the service sends it empty). Everything else — an `exec` or `token` of the
+    /// user, a `proxy-url` of the cluster, a `namespace`, any unknown key — is what a compromised or
+    /// mistyped endpoint would plant, and goes.
+    pub fn retain_document_fields(&mut self) -> Vec<String> {
+        let mut dropped = Vec::new();
+        let d = &mut dropped;
+        drop_unknown(d, "", &mut self.extra);
+        if let Some(mut preferences) = self.preferences.take() {
+            drop_unknown(d, "preferences", &mut preferences);
+        }
+        self.kind = Some("Config".to_owned());
+        self.api_version = Some("v1".to_owned());
+
+        let mut kept = Vec::new();
+        for (i, mut c) in std::mem::take(&mut self.clusters).into_iter().enumerate() {
+            if !DOCUMENT_CLUSTER_NAMES.contains(&c.name.as_str()) || kept.contains(&c.name) {
+                d.push(format!("clusters[{i}]"));
+                continue;
+            }
+            drop_unknown(d, &format!("clusters[{i}]"), &mut c.extra);
+            drop_unknown(d, &format!("clusters[{i}].cluster"), &mut c.cluster.extra);
+            kept.push(c.name.clone());
+            self.clusters.push(c);
+        }
+        let clusters = kept;
+        let mut kept = Vec::new();
+        for (i, mut u) in std::mem::take(&mut self.users).into_iter().enumerate() {
+            if !DOCUMENT_USER_NAMES.contains(&u.name.as_str()) || kept.contains(&u.name) {
+                d.push(format!("users[{i}]"));
+                continue;
+            }
+            drop_unknown(d, &format!("users[{i}]"), &mut u.extra);
+            drop_unknown(d, &format!("users[{i}].user"), &mut u.user.extra);
+            kept.push(u.name.clone());
+            self.users.push(u);
+        }
+        let users = kept;
+        let mut kept = Vec::new();
+        for (i, mut c) in std::mem::take(&mut self.contexts).into_iter().enumerate() {
+            if !DOCUMENT_CONTEXT_NAMES.contains(&c.name.as_str())
+                || kept.contains(&c.name)
+                || !clusters.contains(&c.context.cluster)
+                || !users.contains(&c.context.user)
+            {
+                d.push(format!("contexts[{i}]"));
+                continue;
+            }
+            drop_unknown(d, &format!("contexts[{i}]"), &mut c.extra);
+            drop_unknown(d, &format!("contexts[{i}].context"), &mut c.context.extra);
+            kept.push(c.name.clone());
+            self.contexts.push(c);
+        }
+        if self
+            .current_context
+            .as_ref()
+            .is_some_and(|current| !kept.contains(current))
+        {
+            d.push("current-context".to_owned());
+            self.current_context = None;
+        }
+        dropped
+    }
+}
+
+/// Empties `extra`, recording the path of each key.
+fn drop_unknown(dropped: &mut Vec<String>, path: &str, extra: &mut Extra) {
+    let dot = if path.is_empty() { "" } else { "." };
+    dropped.extend(
+        extra
+            .keys()
+            .map(|k| format!("{path}{dot}{}", escape_key(k))),
+    );
+    extra.clear();
+}
+
+/// A key as it may be logged: printable, short.
+fn escape_key(key: &str) -> String {
+    let mut out: String = key
+        .chars()
+        .take(64)
+        .flat_map(char::escape_default)
+        .collect();
+    if key.chars().count() > 64 {
+        out.push('…');
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use reqwest::header::HeaderValue;
 
+use crate::answer::escaped;
 use crate::clients::HttpClients;
 use secrecy::{ExposeSecret as _, SecretString};
 
@@ -286,6 +287,7 @@ impl ClientBuilder {
         let accept_invalid = self.danger_accept_invalid_certs;
         HttpClients::new(move |tls| {
             let mut builder = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .no_proxy()
                 .connect_timeout(connect_timeout)
                 .danger_accept_invalid_certs(accept_invalid);
@@ -305,8 +307,26 @@ impl ClientBuilder {
 }
 
 pub(crate) fn parse_url(what: &str, text: &str) -> Result<url::Url> {
-    let url = url::Url::parse(text)
-        .map_err(|e| Error::config(format!("invalid {what} URL {text:?}: {e}")))?;
+    let url = url::Url::parse(text).map_err(|e| {
+        // The text is not quoted when it may hold a password (`user:pass@`).
+        let shown = if text.contains('@') {
+            String::from("(not shown: it has an '@')")
+        } else {
+            format!("{text:?}")
+        };
+        Error::config(format!("invalid {what} URL {shown}: {e}"))
+    })?;
+    if !url.username().is_empty() || url.password().is_some() {
+        // A password here would be stored in kubeconfig exec args (visible to `ps`) and in logs.
+        let mut shown = url.clone();
+        let _ = shown.set_username("");
+        let _ = shown.set_password(None);
+        return Err(Error::config(format!(
+            "invalid {what} URL {}: a user name or password in the URL is refused (it would be \
+             stored and shown); give credentials the usual ways",
+            escaped(shown.as_str(), 200)
+        )));
+    }
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
         return Err(Error::config(format!(
             "invalid {what} URL {text:?}: expected http(s)://host[:port]"

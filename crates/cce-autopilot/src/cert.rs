@@ -15,7 +15,8 @@ pub struct ClusterCertRequest<'a> {
     duration: Option<CertDuration>,
 }
 
-/// A fetched kubeconfig with the response metadata.
+/// A fetched kubeconfig with the response metadata. The kubeconfig holds only the fields the vendor
+/// document defines ([`Kubeconfig::retain_document_fields`]): nothing else the endpoint sends is kept.
 #[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct ClusterCert {
@@ -75,8 +76,18 @@ impl<'a> ClusterCertRequest<'a> {
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let request_id = request_id_of(response.headers());
+        let mut kubeconfig = response.into_inner();
+        // The endpoint is untrusted: only the fields the vendor document defines reach anyone.
+        let dropped = kubeconfig.retain_document_fields();
+        if !dropped.is_empty() {
+            tracing::debug!(
+                ?dropped,
+                request_id = request_id.as_deref(),
+                "fields outside the vendor document dropped from the answer"
+            );
+        }
         Ok(ClusterCert {
-            kubeconfig: response.into_inner(),
+            kubeconfig,
             port_id,
             request_id,
         })

@@ -64,6 +64,18 @@ pub enum Error {
         reason: String,
     },
 
+    /// An answer the client does not use: a redirect (never followed, so no header is re-sent elsewhere)
+    /// or a body past the call's limit (see the crate docs). Nothing of it was used.
+    #[error("refused the answer of {endpoint}: {reason}")]
+    AnswerRefused {
+        /// The URL's scheme, host and port.
+        endpoint: String,
+        /// Why, with the (escaped) `Location` of a redirect.
+        reason: String,
+        /// The HTTP status, when the head arrived.
+        status: Option<u16>,
+    },
+
     /// The request could not be sent or the response not read (DNS, connection refused, TLS, reset).
     #[error("request to {endpoint} failed: {message}")]
     Transport {
@@ -264,7 +276,9 @@ impl Error {
             Error::Credentials { .. } => ErrorKind::Credentials,
             Error::Config { .. } => ErrorKind::Config,
             Error::Service(e) if e.status == 401 || e.status == 403 => ErrorKind::Auth,
-            Error::Service(_) | Error::Decode { .. } => ErrorKind::Service,
+            Error::Service(_) | Error::Decode { .. } | Error::AnswerRefused { .. } => {
+                ErrorKind::Service
+            }
             Error::Transport { .. } | Error::Timeout { .. } => ErrorKind::Network,
         }
     }

@@ -80,13 +80,14 @@ impl ClientHooks<Inner> for Generated {
         *lock(&ctx.outcome) = outcome;
         match result {
             Ok(response) => Ok(response),
-            Err(Failure::Refused(_)) => Ok(refused_answer()),
+            Err(Failure::Refused(_) | Failure::Rejected(_)) => Ok(refused_answer()),
             Err(Failure::Transport(e)) => Err(e),
         }
     }
 }
 
-/// What `exec` returns for a call it refused: no request was made; the refusal is in the call's outcome.
+/// What `exec` returns for a call it refused (no request was made) or whose answer it would not use; the
+/// reason is in the call's outcome.
 fn refused_answer() -> reqwest::Response {
     let mut answer = http::Response::new(bytes::Bytes::from_static(b"{}"));
     *answer.status_mut() =

@@ -24,6 +24,7 @@
 //! types live in [`cce_autopilot_model`] and are re-exported here. Nothing of progenitor or reqwest appears
 //! in this crate's public API.
 
+mod answer;
 mod builder;
 mod cert;
 mod chain;

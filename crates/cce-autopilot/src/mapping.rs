@@ -5,6 +5,7 @@
 use cce_autopilot_model::ErrorBody;
 use reqwest::header::HeaderMap;
 
+use crate::answer::{Rejected, controls_escaped};
 use crate::error::{Error, ServiceError};
 use crate::pipeline::{Failure, Outcome};
 use crate::redact::{excerpt, redact};
@@ -49,8 +50,9 @@ fn from_error_body(
 ) -> Error {
     Error::Service(Box::new(ServiceError {
         status,
-        code: body.code.map(|c| redact(&c)),
-        message: body.message.map(|m| redact(&m)),
+        // The service's text reaches terminals: no escape sequence of its own survives.
+        code: body.code.map(|c| controls_escaped(&redact(&c))),
+        message: body.message.map(|m| controls_escaped(&redact(&m))),
         request_id: request_id.or(body.request_id),
         encoded_authorization_message: body.encoded_authorization_message,
         body_excerpt: body_excerpt.filter(|e| !e.is_empty()),
@@ -89,6 +91,16 @@ pub(crate) fn failure_error(failure: Failure, outcome: &Outcome, endpoint: &url:
     match failure {
         Failure::Refused(reason) => refused_error(&reason),
         Failure::Transport(e) => transport_error(e, outcome, endpoint),
+        Failure::Rejected(rejected) => rejected_error(&rejected, outcome, endpoint),
+    }
+}
+
+/// An answer the client would not use: a redirect, a body past its limit.
+pub(crate) fn rejected_error(rejected: &Rejected, outcome: &Outcome, endpoint: &url::Url) -> Error {
+    Error::AnswerRefused {
+        endpoint: endpoint_label(endpoint),
+        reason: rejected.to_string(),
+        status: outcome.status,
     }
 }
 
@@ -135,6 +147,9 @@ pub(crate) async fn operation_error(
 
     if let Some(reason) = &outcome.refused {
         return refused_error(reason);
+    }
+    if let Some(rejected) = &outcome.rejected {
+        return rejected_error(rejected, outcome, endpoint);
     }
     let attempts = outcome.attempts;
     match error {

@@ -1,7 +1,8 @@
 //! The one path every HTTP call of the client takes — the generated operations, the IAM project lookup
 //! and the ECS metadata service alike: authentication on every attempt (the AK/SK signature on the clock
-//! the gateway taught us, or the token), attempts and waits inside one time budget, bodies read in full so
-//! that a cut-short answer is retried, clock-skew recovery, one trace line per attempt.
+//! the gateway taught us, or the token), attempts and waits inside one time budget, bodies read in full (and
+//! never past their limit) so that a cut-short answer is retried, no redirect followed, clock-skew
+//! recovery, one trace line per attempt.
 //!
 //! It fails closed: a request whose body cannot be replayed, or that cannot be signed, is refused before
 //! anything is sent ([`Failure::Refused`]).
@@ -13,6 +14,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret as _, SecretString};
 
+use crate::answer::{self, ReadError, Rejected};
 use crate::clients::HttpClients;
 use crate::credentials::{Credentials, ProvideCredentials};
 use crate::retry::{RetryConfig, is_retryable_status, parse_retry_after};
@@ -24,6 +26,9 @@ pub(crate) const DEFAULT_USER_AGENT: &str =
 
 /// A skew below this is not worth a re-signed attempt: the gateway tolerates 15 minutes.
 const SKEW_THRESHOLD_SECS: i64 = 5 * 60;
+
+/// A deadline that never comes (a century), for budgets the clock cannot add.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
 
 /// How a client authenticates its calls.
 #[derive(Clone, Debug)]
@@ -61,6 +66,8 @@ pub(crate) struct Outcome {
     pub(crate) elapsed: Duration,
     /// Why the call was refused before anything was sent.
     pub(crate) refused: Option<String>,
+    /// Why the answer was not used (a redirect, a body past its limit).
+    pub(crate) rejected: Option<Rejected>,
 }
 
 /// Why a call has no answer.
@@ -70,6 +77,8 @@ pub(crate) enum Failure {
     Refused(String),
     /// The last attempt failed on the network (or timed out).
     Transport(reqwest::Error),
+    /// The answer is not one the client uses (see [`crate::answer`]); not retried.
+    Rejected(Rejected),
 }
 
 /// An HTTP client with the policy its calls run under.
@@ -113,7 +122,10 @@ impl Transport {
         outcome: &mut Outcome,
     ) -> Result<reqwest::Response, Failure> {
         let started = Instant::now();
-        let deadline = started + self.retry.max_elapsed;
+        // A budget too large for the clock (a library caller's Duration::MAX) is as good as none.
+        let deadline = started
+            .checked_add(self.retry.max_elapsed)
+            .unwrap_or_else(|| started + FOREVER);
         let mut skew_corrected = false;
         let mut attempt: u32 = 0;
         let mut retries: u32 = 0;
@@ -139,7 +151,7 @@ impl Transport {
                 Err(e) => return Err(Failure::Transport(e)),
             };
             let result = match client.execute(this_try).await {
-                Ok(response) => buffered(response).await,
+                Ok(response) => self.receive(response, operation, attempt, outcome).await?,
                 Err(e) => Err(e),
             };
             let status = result.as_ref().ok().map(|r| r.status().as_u16());
@@ -198,7 +210,12 @@ impl Transport {
             let wait = retry_after
                 .filter(|_| !give_up)
                 .map(|after| self.retry.delay(retries + 1, after));
-            let Some(wait) = wait.filter(|w| Instant::now() + *w < deadline) else {
+            // A server's Retry-After can be any number: a wait past the deadline ends the call, never the clock.
+            let Some(wait) = wait.filter(|w| {
+                Instant::now()
+                    .checked_add(*w)
+                    .is_some_and(|at| at < deadline)
+            }) else {
                 return result.map_err(Failure::Transport);
             };
             retries += 1;
@@ -206,6 +223,34 @@ impl Transport {
             drop(result);
             tokio::time::sleep(wait).await;
         }
+    }
+
+    /// The answer with its body read, unless it is one the client does not use (a redirect, a body past
+    /// the operation's limit): that ends the call.
+    async fn receive(
+        &self,
+        response: reqwest::Response,
+        operation: &'static str,
+        attempt: u32,
+        outcome: &mut Outcome,
+    ) -> Result<reqwest::Result<reqwest::Response>, Failure> {
+        outcome.status = Some(response.status().as_u16());
+        outcome.request_id = request_id(&response);
+        if let Some(rejected) = answer::redirect(&response) {
+            return Err(self.reject(outcome, attempt, rejected));
+        }
+        match answer::read_bounded(response, answer::body_limit(operation)).await {
+            Ok(response) => Ok(Ok(response)),
+            Err(ReadError::Transport(e)) => Ok(Err(e)),
+            Err(ReadError::Rejected(rejected)) => Err(self.reject(outcome, attempt, rejected)),
+        }
+    }
+
+    fn reject(&self, outcome: &mut Outcome, attempt: u32, rejected: Rejected) -> Failure {
+        tracing::warn!(attempt, reason = %rejected, "answer not used");
+        outcome.attempts = attempt;
+        outcome.rejected = Some(rejected.clone());
+        Failure::Rejected(rejected)
     }
 
     fn refuse(&self, outcome: &mut Outcome, reason: &str) -> Failure {
@@ -284,24 +329,9 @@ pub(crate) fn request_id(response: &reqwest::Response) -> Option<String> {
         .map(str::to_owned)
 }
 
-/// The response with its body read in full, so that a body cut short (a dropped connection, a truncated
-/// answer) is a failure of this attempt, retried like any connection failure, rather than a decoding error
-/// after the retry loop. Bodies here are a few kilobytes.
-async fn buffered(mut response: reqwest::Response) -> reqwest::Result<reqwest::Response> {
-    let status = response.status();
-    let version = response.version();
-    let headers = std::mem::take(response.headers_mut());
-    let body = response.bytes().await?;
-    let mut rebuilt = http::Response::new(body);
-    *rebuilt.status_mut() = status;
-    *rebuilt.version_mut() = version;
-    *rebuilt.headers_mut() = headers;
-    Ok(reqwest::Response::from(rebuilt))
-}
-
 /// Connection-level failures worth another attempt (not time-outs of a request that may have been processed).
 fn is_retryable_transport(error: &reqwest::Error) -> bool {
-    // reqwest reports a body cut short while `buffered` collects it as a decode error: this client never
+    // reqwest reports a body cut short while `read_bounded` collects it as a decode error: this client never
     // lets reqwest decode anything else (no compression, no `.json()`).
     error.is_connect()
         || (error.is_request() && !error.is_timeout())

@@ -63,6 +63,7 @@ impl MetadataCredentials {
         // are the SDK's short ones, not the API's.
         let http = HttpClients::new(|tls| {
             let builder = reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .no_proxy()
                 .connect_timeout(METADATA_TIMEOUT)
                 .read_timeout(METADATA_TIMEOUT);
@@ -127,6 +128,7 @@ impl MetadataCredentials {
                 Ok((status, response.bytes().await.unwrap_or_default()))
             }
             Err(Failure::Refused(reason)) => Err(self.failed(reason)),
+            Err(Failure::Rejected(rejected)) => Err(self.failed(rejected)),
             Err(Failure::Transport(error)) => {
                 let what = if error.is_timeout() {
                     "no answer within the SDK's 3 s time-outs"
