@@ -8,6 +8,7 @@ use std::fs;
 use std::path::Path;
 
 use cce_autopilot::Access;
+use cce_autopilot_kubeconfig::fs::BACKUP_HEADER;
 use cce_autopilot_kubeconfig::{backup_path_for, lock_path_for};
 use cli_update_support::*;
 use serde_json::json;
@@ -82,7 +83,7 @@ fn update_into_an_existing_file_keeps_foreign_entries_and_replaces_its_own_in_pl
     assert_eq!(mode(&file), 0o600);
     assert_eq!(
         fs::read_to_string(backup_path_for(&file)).unwrap(),
-        FOREIGN_YAML
+        format!("{BACKUP_HEADER}{FOREIGN_YAML}")
     );
     let after = parse(&file);
     // Unrelated entries and top-level fields are as they were.

@@ -7,10 +7,11 @@ use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
 use crate::error::{Error, Result};
-use crate::fs::{self, write_atomic};
+use crate::fs::{self, Backup, write_with_backup};
 use crate::load::KubeconfigSet;
 use crate::lock::{DEFAULT_LOCK_TIMEOUT, FileLock, Unlock};
 use crate::merge::{MergeReport, Plan};
+use crate::model::KubeconfigFile;
 use crate::paths::KubeconfigPaths;
 
 /// How [`update`] behaves.
@@ -90,6 +91,49 @@ impl UpdateOptions {
     }
 }
 
+/// Checks, before anything costly (a certificate) is asked for, what would make an edit of `paths` fail
+/// on this machine: the files must parse; the default file (where new entries go) must be replaceable
+/// (its type, hard links, mode, and no link another user planted in a shared directory), its directory
+/// creatable and writable, and its lock obtainable within `opts.lock_timeout` (taken and released at
+/// once). The edit itself checks all of it again under the lock.
+pub fn preflight(paths: &KubeconfigPaths, opts: &UpdateOptions) -> Result<()> {
+    let set = KubeconfigSet::load(paths)?;
+    let target = set.files()[set.default_file()].path().to_path_buf();
+    fs::check_replaceable(&target, opts.force_write)?;
+    let real = fs::resolve_target(&target).map_err(|source| Error::Write {
+        path: target.clone(),
+        step: "resolving symbolic links",
+        source,
+    })?;
+    let dir = parent_dir(&real);
+    let fail = |step: &'static str| {
+        let path = target.clone();
+        move |source| Error::Write { path, step, source }
+    };
+    fs::ensure_private_dir(dir).map_err(fail("creating the directory"))?;
+    tempfile::Builder::new()
+        .prefix(".cce-autopilot-probe.")
+        .tempfile_in(dir)
+        .map_err(fail("creating a file in its directory"))?;
+    let now = Instant::now();
+    let deadline = now
+        .checked_add(opts.lock_timeout)
+        .unwrap_or_else(|| now + FOREVER);
+    drop(FileLock::acquire(&target, deadline, unlock_of(opts))?);
+    Ok(())
+}
+
+/// A deadline that never comes (a century), for waits the clock cannot add.
+const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+
+fn unlock_of(opts: &UpdateOptions) -> Unlock {
+    match (opts.force_unlock, opts.force_unlock_unknown) {
+        (false, _) => Unlock::Never,
+        (true, false) => Unlock::Stale,
+        (true, true) => Unlock::StaleOrUnknown,
+    }
+}
+
 /// Plans with `plan` on a read of the files of `paths` and writes the files that change.
 ///
 /// Client-go's rules decide where things go: an existing entry stays in (and is rewritten in)
@@ -122,7 +166,11 @@ pub(crate) fn apply(
         return Ok(plan.report.into_written(true, Vec::new()));
     }
 
-    let deadline = Instant::now() + opts.lock_timeout;
+    // A wait the clock cannot add (Duration::MAX) waits a century, never panics.
+    let now = Instant::now();
+    let deadline = now
+        .checked_add(opts.lock_timeout)
+        .unwrap_or_else(|| now + FOREVER);
     let mut to_lock: BTreeSet<PathBuf> = BTreeSet::new();
     let mut locks: Vec<FileLock> = Vec::new();
     loop {
@@ -150,13 +198,21 @@ pub(crate) fn apply(
                     path: file.path().to_path_buf(),
                     message,
                 })?;
-                let notes = write_atomic(
-                    file.path(),
-                    yaml.as_bytes(),
-                    file.original(),
-                    opts.force_write,
-                )?;
+                let removed = removed_keys(file.config(), config);
+                let backup = match file.original() {
+                    _ if !removed.is_empty() => Backup::Forget(&removed),
+                    Some(previous) => Backup::Keep(previous),
+                    None => Backup::None,
+                };
+                let (notes, kept) =
+                    write_with_backup(file.path(), yaml.as_bytes(), backup, opts.force_write)?;
                 report.notes.extend(notes);
+                if kept {
+                    report.backups.push(fs::backup_path_for(file.path()));
+                }
+                if file.original().is_none() {
+                    report.created.push(file.path().to_path_buf());
+                }
                 written.push(file.path().to_path_buf());
             }
             written.sort();
@@ -173,14 +229,25 @@ pub(crate) fn apply(
                 step: "creating the directory",
                 source,
             })?;
-            let unlock = match (opts.force_unlock, opts.force_unlock_unknown) {
-                (false, _) => Unlock::Never,
-                (true, false) => Unlock::Stale,
-                (true, true) => Unlock::StaleOrUnknown,
-            };
-            locks.push(FileLock::acquire(path, deadline, unlock)?);
+            locks.push(FileLock::acquire(path, deadline, unlock_of(opts))?);
         }
     }
+}
+
+/// The client keys of `old` that `new` no longer holds, where their user entry is gone (a removal, not a
+/// renewal, which writes a new key into the same entry and keeps the backup).
+fn removed_keys(old: &KubeconfigFile, new: &KubeconfigFile) -> Vec<String> {
+    let kept: BTreeSet<&str> = new
+        .users
+        .iter()
+        .filter_map(|u| u.user.client_key_data.as_deref())
+        .collect();
+    old.users
+        .iter()
+        .filter(|u| !new.users.iter().any(|n| n.name == u.name))
+        .filter_map(|u| u.user.client_key_data.clone())
+        .filter(|key| !kept.contains(key.as_str()))
+        .collect()
 }
 
 fn parent_dir(path: &Path) -> &Path {

@@ -74,7 +74,7 @@ pub use model::{
 };
 pub use paths::{KubeconfigPaths, PathSource};
 
-pub use edit::UpdateOptions;
+pub use edit::{UpdateOptions, preflight};
 
 /// Merges `upsert` into the kubeconfig files of `paths` and writes the files that change.
 ///

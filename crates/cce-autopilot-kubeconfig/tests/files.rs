@@ -4,6 +4,7 @@
 
 mod support;
 
+use cce_autopilot_kubeconfig::fs::BACKUP_HEADER;
 use std::fs;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
@@ -176,7 +177,11 @@ fn an_existing_0644_file_ends_0600_with_its_previous_version_in_bak() {
     .unwrap();
     assert_eq!(mode(&file), 0o600);
     let bak = backup_path_for(&file);
-    assert_eq!(fs::read_to_string(&bak).unwrap(), FOREIGN_YAML);
+    // Marked as ours by its first line, so that a later rewrite may replace it.
+    assert_eq!(
+        fs::read_to_string(&bak).unwrap(),
+        format!("{BACKUP_HEADER}{FOREIGN_YAML}")
+    );
     assert_eq!(mode(&bak), 0o600);
     assert_eq!(dir_entries(home.path()), ["config", "config.bak"]);
     // The .bak of a second update is the first update's result.
@@ -187,7 +192,10 @@ fn an_existing_0644_file_ends_0600_with_its_previous_version_in_bak() {
         &UpdateOptions::default(),
     )
     .unwrap();
-    assert_eq!(fs::read(&bak).unwrap(), first);
+    assert_eq!(
+        fs::read(&bak).unwrap(),
+        [BACKUP_HEADER.as_bytes(), &first].concat()
+    );
     kubectl_view(home.path(), Source::File(&bak));
 }
 

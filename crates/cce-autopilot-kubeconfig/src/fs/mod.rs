@@ -11,8 +11,11 @@ use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
+mod backup;
 mod target;
 
+pub(crate) use backup::Backup;
+pub use backup::{BACKUP_HEADER, backup_is_ours};
 pub use target::{Existing, file_type_name};
 
 /// `<file>.bak`, where the previous version of a rewritten file is kept.
@@ -38,12 +41,18 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
 
 /// The file a write to `target` must replace: `target` itself, or what it links to when it is
 /// a symlink (renaming over the link would turn it into a regular file).
+///
+/// Links are followed as the kernel's `protected_symlinks` rule allows, never further: a link in a
+/// sticky, world-writable directory (`/tmp`) is followed only when it belongs to the caller or to the
+/// directory's owner; another's is refused with [`io::ErrorKind::PermissionDenied`]. Resolving links in
+/// user space would otherwise let another user of the machine point our write at any file we may write.
 pub fn resolve_target(target: &Path) -> io::Result<PathBuf> {
     let mut current = target.to_path_buf();
     // A bounded walk, like the kernel's limit on nested links.
     for _ in 0..40 {
         match fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => {
+                check_link_may_be_followed(&current, &meta)?;
                 let link = fs::read_link(&current)?;
                 current = match current.parent() {
                     Some(parent) if link.is_relative() => parent.join(link),
@@ -58,6 +67,36 @@ pub fn resolve_target(target: &Path) -> io::Result<PathBuf> {
     Err(io::Error::other("too many levels of symbolic links"))
 }
 
+/// The kernel's `protected_symlinks` rule for the link at `path`.
+#[cfg(unix)]
+fn check_link_may_be_followed(path: &Path, link: &fs::Metadata) -> io::Result<()> {
+    use std::os::unix::fs::MetadataExt as _;
+    let dir = match path.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p,
+        _ => Path::new("."),
+    };
+    let dir_meta = fs::metadata(dir)?;
+    let sticky_world_writable = dir_meta.mode() & 0o1002 == 0o1002;
+    let follower = rustix::process::geteuid().as_raw();
+    if sticky_world_writable && link.uid() != follower && link.uid() != dir_meta.uid() {
+        return Err(io::Error::new(
+            io::ErrorKind::PermissionDenied,
+            format!(
+                "refusing to follow the symbolic link {}: it belongs to uid {}, neither you nor the owner \
+                 of the sticky, world-writable directory it is in (the kernel's protected_symlinks rule)",
+                path.display(),
+                link.uid()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(not(unix))]
+fn check_link_may_be_followed(_path: &Path, _link: &fs::Metadata) -> io::Result<()> {
+    Ok(())
+}
+
 /// Replaces `target` with `contents` so that a crash at any moment leaves either the old or the
 /// new file, never a partial one, and returns what the user should be told:
 ///
@@ -65,7 +104,8 @@ pub fn resolve_target(target: &Path) -> io::Result<PathBuf> {
 /// 2. an existing target must be a regular file; unless `force`, one with other hard links or without its
 ///    owner's write permission is refused ([`Error::HardLinked`], [`Error::ReadOnly`]);
 /// 3. `previous` (the bytes read under the lock), if any, is written to `<file>.bak` the same
-///    atomic way;
+///    atomic way, after a header line that marks it as ours; a `.bak` without that header is the user's
+///    and is left alone (no backup is kept, a note says so);
 /// 4. `contents` goes to a temp file in the same directory, which is fsynced and renamed over the target;
 ///    then the directory is fsynced.
 ///
@@ -78,6 +118,17 @@ pub fn write_atomic(
     previous: Option<&[u8]>,
     force: bool,
 ) -> Result<Vec<String>> {
+    let backup = previous.map_or(Backup::None, Backup::Keep);
+    write_with_backup(target, contents, backup, force).map(|(notes, _)| notes)
+}
+
+/// [`write_atomic`] with a [`Backup`] rule; also says whether a backup was written.
+pub(crate) fn write_with_backup(
+    target: &Path,
+    contents: &[u8],
+    backup: Backup<'_>,
+    force: bool,
+) -> Result<(Vec<String>, bool)> {
     let fail = |step: &'static str| {
         let path = target.to_path_buf();
         move |source: io::Error| Error::Write { path, step, source }
@@ -90,20 +141,12 @@ pub fn write_atomic(
     };
     ensure_private_dir(&dir).map_err(fail("creating the directory"))?;
     let owner = existing.map(|e| (e.uid, e.gid));
-    if let Some(previous) = previous {
-        replace_file(
-            &backup_path_for(&real),
-            previous,
-            PRIVATE,
-            owner,
-            &mut notes,
-        )
+    let kept = backup::apply(&real, backup, owner, &mut notes)
         .map_err(fail("keeping the previous version as .bak"))?;
-    }
     replace_file(&real, contents, PRIVATE, owner, &mut notes)
         .map_err(fail("replacing the file"))?;
     notes.dedup();
-    Ok(notes)
+    Ok((notes, kept))
 }
 
 /// Checks, without writing, that [`write_atomic`] would replace `target` (see its step 2).
@@ -204,7 +247,10 @@ mod tests {
         assert_eq!(fs::read(&target).unwrap(), b"new");
         assert_eq!(mode(&target), 0o600);
         let bak = backup_path_for(&target);
-        assert_eq!(fs::read(&bak).unwrap(), b"old");
+        assert_eq!(
+            fs::read(&bak).unwrap(),
+            [BACKUP_HEADER.as_bytes(), b"old"].concat()
+        );
         assert_eq!(mode(&bak), 0o600);
         let leftovers: Vec<_> = fs::read_dir(dir.path())
             .unwrap()
@@ -212,6 +258,82 @@ mod tests {
             .filter(|n| n.ends_with(".tmp"))
             .collect();
         assert!(leftovers.is_empty(), "{leftovers:?}");
+    }
+
+    #[test]
+    fn a_backup_the_user_made_is_never_overwritten() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("config");
+        fs::write(&target, b"old").unwrap();
+        fs::write(backup_path_for(&target), b"the user's own copy").unwrap();
+        let notes = write_atomic(&target, b"new", Some(b"old"), false).unwrap();
+        assert_eq!(
+            fs::read(backup_path_for(&target)).unwrap(),
+            b"the user's own copy"
+        );
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("not written by cce-autopilot")),
+            "{notes:?}"
+        );
+        assert_eq!(fs::read(&target).unwrap(), b"new");
+    }
+
+    #[test]
+    fn a_removed_key_leaves_no_backup_of_ours_behind() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("config");
+        fs::write(&target, b"key: S0VZ").unwrap();
+        write_atomic(&target, b"key: S0VZ\nmore", Some(b"key: S0VZ"), false).unwrap();
+        let bak = backup_path_for(&target);
+        assert_eq!(backup_is_ours(&bak).unwrap(), Some(true));
+        let keys = vec!["S0VZ".to_owned()];
+        let (notes, kept) =
+            write_with_backup(&target, b"nothing", Backup::Forget(&keys), false).unwrap();
+        assert!(!kept && !bak.exists(), "{notes:?}");
+        // A .bak of the user's that holds it is named, not deleted.
+        fs::write(&bak, b"key: S0VZ").unwrap();
+        let (notes, _) =
+            write_with_backup(&target, b"nothing", Backup::Forget(&keys), false).unwrap();
+        assert!(bak.exists());
+        assert!(
+            notes.iter().any(|n| n.contains("delete it yourself")),
+            "{notes:?}"
+        );
+    }
+
+    #[test]
+    fn a_link_planted_by_another_user_in_a_sticky_directory_is_not_followed() {
+        use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+        let dir = tempfile::tempdir().unwrap();
+        let shared = dir.path().join("shared");
+        fs::create_dir(&shared).unwrap();
+        fs::set_permissions(&shared, Permissions::from_mode(0o1777)).unwrap();
+        let victim = dir.path().join("victim");
+        fs::write(&victim, b"precious").unwrap();
+        let link = shared.join("out.yaml");
+        std::os::unix::fs::symlink(&victim, &link).unwrap();
+        let me = rustix::process::geteuid().as_raw();
+        if fs::symlink_metadata(&link).unwrap().uid() == me && me == 0 {
+            // Root can give the link away (lchown), as another user would have made it.
+            let changed = std::process::Command::new("chown")
+                .args(["-h", "65534"])
+                .arg(&link)
+                .status()
+                .is_ok_and(|s| s.success());
+            if changed {
+                let err = resolve_target(&link).unwrap_err();
+                assert_eq!(err.kind(), io::ErrorKind::PermissionDenied);
+                assert!(err.to_string().contains("protected_symlinks"), "{err}");
+                assert!(write_atomic(&link, b"x", None, false).is_err());
+                assert_eq!(fs::read(&victim).unwrap(), b"precious");
+            }
+        }
+        // The caller's own link there is followed.
+        let own = shared.join("mine.yaml");
+        std::os::unix::fs::symlink(&victim, &own).unwrap();
+        assert_eq!(resolve_target(&own).unwrap(), victim);
     }
 
     #[test]
@@ -229,6 +351,9 @@ mod tests {
                 .is_symlink()
         );
         assert_eq!(fs::read(&real).unwrap(), b"new");
-        assert_eq!(fs::read(backup_path_for(&real)).unwrap(), b"old");
+        assert_eq!(
+            fs::read(backup_path_for(&real)).unwrap(),
+            [BACKUP_HEADER.as_bytes(), b"old"].concat()
+        );
     }
 }

@@ -19,7 +19,7 @@ mod remove;
 
 pub use build::{AccessChoice, ClusterEntries, EntryOptions, Target, select_access};
 pub use mark::{MARK_VERSION, OwnerMark};
-pub use naming::{Naming, name_scope};
+pub use naming::{Naming, name_part, name_scope};
 pub use plan::{MergeOutcome, MergeRequest, Merged, merge};
 pub use remove::{Removal, marked_clusters, remove};
 

@@ -47,6 +47,33 @@ pub fn name_scope(region: Option<&str>, endpoint: Option<&str>) -> String {
         .unwrap_or_else(|| "custom".to_owned())
 }
 
+/// The longest cluster name or scope kept in an entry name (the service's names have 128 at most).
+const NAME_PART_MAX: usize = 128;
+
+/// A cluster name, id or scope as part of an entry name, safe for kubectl to print and for shells to
+/// paste: letters and digits (any script), `.`, `-` and `_` are kept; every other character — white space,
+/// control and format characters (escape sequences, bidirectional overrides), `/`, `:`, quotes — becomes
+/// `-`; at most [`NAME_PART_MAX`] characters. The service's names (lower-case letters, digits, `-`) and
+/// ids (UUIDs) pass unchanged, so no existing entry is renamed by this rule.
+pub fn name_part(text: &str) -> String {
+    let part: String = text
+        .chars()
+        .take(NAME_PART_MAX)
+        .map(|c| {
+            if c.is_alphanumeric() || matches!(c, '.' | '-' | '_') {
+                c
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    if part.is_empty() {
+        "-".to_owned()
+    } else {
+        part
+    }
+}
+
 /// The names chosen for one cluster's entries.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) struct Names {
@@ -146,8 +173,8 @@ pub(crate) fn names(
     let keep = naming.keep_names || cluster_name.is_none();
     let mut base = format!(
         "cce_{}_{}",
-        naming.scope,
-        cluster_name.as_deref().unwrap_or(id)
+        name_part(&naming.scope),
+        name_part(cluster_name.as_deref().unwrap_or(id))
     );
     let mut note = None;
     if let (Some(name), Some(project)) = (&cluster_name, &entries.target.project_id) {
@@ -211,6 +238,20 @@ pub(crate) fn names(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn names_from_the_service_are_made_printable() {
+        assert_eq!(name_part("prod-1"), "prod-1");
+        assert_eq!(
+            name_part("3f0c9a1e-2b4d-4c6e-8f10-123456789abc"),
+            "3f0c9a1e-2b4d-4c6e-8f10-123456789abc"
+        );
+        assert_eq!(name_part("生产"), "生产");
+        assert_eq!(name_part("a\x1b[31mred\nx"), "a--31mred-x");
+        assert_eq!(name_part("a\u{202e}b c/d:e\"f"), "a-b-c-d-e-f");
+        assert_eq!(name_part(""), "-");
+        assert_eq!(name_part(&"x".repeat(300)).len(), NAME_PART_MAX);
+    }
 
     #[test]
     fn scope_is_region_else_endpoint_host_else_custom() {

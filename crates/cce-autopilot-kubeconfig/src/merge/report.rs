@@ -112,6 +112,10 @@ pub struct MergeReport {
     pub written: Vec<PathBuf>,
     /// Whether this report comes from a dry run (nothing was written).
     pub dry_run: bool,
+    /// The `<file>.bak` backups written (see [`crate::fs::BACKUP_HEADER`]).
+    pub backups: Vec<PathBuf>,
+    /// The files of `written` that did not exist before.
+    pub created: Vec<PathBuf>,
     /// The added or changed entries as they will be, for [`MergeReport::render_redacted`].
     pub(crate) pending: KubeconfigFile,
 }
