@@ -64,6 +64,41 @@ for kind in static exec; do
         fail "python-$kind" "python_client.py reported nothing: $(tail -n3 "$work/python-$kind.err" | paste -sd' ')"
 done
 
+# A hostile endpoint (scripts/k8s/hostile_server.py): the emulator's genuine answer with planted fields,
+# among them an exec that would create a marker file. What our CLI writes from it must load and work in
+# the Python client with only the document's fields, and nothing planted may run.
+marker="$work/planted-marker"
+env_for "$cli" --endpoint "$url" --project-id "$project_id" kubeconfig get --cluster "$private_name" \
+    --format json >"$work/genuine.json" 2>"$work/genuine.err"
+"$venv/bin/python" "$root/scripts/k8s/hostile_server.py" "$work/genuine.json" "$marker" \
+    >"$work/hostile.url" 2>"$work/hostile.err" &
+pids+=("$!")
+for _ in $(seq 100); do [[ -s $work/hostile.url ]] && break; sleep 0.1; done
+hostile=$(head -n1 "$work/hostile.url")
+hostile_context="cce_127.0.0.1_${private_cluster}_internal"
+for kind in update get; do
+    case $kind in
+    update) args=(kubeconfig update --cluster "$private_cluster" --kubeconfig "$work/hostile-$kind.yaml") context=$hostile_context ;;
+    get) args=(kubeconfig get --cluster "$private_cluster" -o "$work/hostile-$kind.yaml") context=internal ;;
+    esac
+    if env_for "$cli" --endpoint "$hostile" --project-id "$project_id" "${args[@]}" 2>"$work/hostile-$kind.err" &&
+        ! grep -qE 'planted|exec|token|proxy-url|tls-server-name|namespace' "$work/hostile-$kind.yaml"; then
+        pass "hostile-$kind" "$kind from a hostile endpoint wrote only the document's fields"
+    else
+        fail "hostile-$kind" "$(tail -n2 "$work/hostile-$kind.err" | paste -sd' ')"
+    fi
+    env_for "$venv/bin/python" "$root/scripts/k8s/python_client.py" --kubeconfig "$work/hostile-$kind.yaml" \
+        --context "python-hostile-$kind=$context" --version "$git_version" --user "$ak" \
+        2>"$work/python-hostile-$kind.err" | tee "$work/python-hostile-$kind.out" || true
+    grep -E '^(PASS|FAIL) ' "$work/python-hostile-$kind.out" >>"$results" ||
+        fail "python-hostile-$kind" "python_client.py reported nothing"
+done
+if [[ -e $marker ]]; then
+    fail hostile-exec "the planted exec ran: $marker exists"
+else
+    pass hostile-exec "the planted exec never ran"
+fi
+
 passed=$(grep -c '^PASS ' "$results" || true)
 failed=$(grep -c '^FAIL ' "$results" || true)
 echo

@@ -42,10 +42,14 @@ fn fail(error: &anyhow::Error) -> ExitCode {
     exit::exit_code(code)
 }
 
-/// A line on stderr, lost (never a panic) when stderr is closed.
+/// A line on stderr, lost (never a panic) when stderr is closed; control characters escaped.
 fn say(line: &str) {
     use std::io::Write as _;
-    let _ = writeln!(std::io::stderr(), "{line}");
+    let _ = writeln!(
+        std::io::stderr(),
+        "{}",
+        cce_autopilot_cli::text::lines(line)
+    );
 }
 
 fn init_tracing(verbose: u8) {

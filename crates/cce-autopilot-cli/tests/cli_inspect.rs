@@ -77,8 +77,15 @@ fn a_fetched_kubeconfig_checks_out_as_text_and_json() {
     let output = inspect(home.path(), &config, &["--format", "json"]);
     let (_, stderr) = text(&output);
     assert!(output.status.success(), "{stderr}");
-    assert_eq!(stderr, "");
+    // The one warning: the external endpoint as served skips TLS verification.
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.contains("\"externalCluster\" skips TLS verification"),
+        "{stderr}"
+    );
     let report = json_report(&output);
+    assert_eq!(report["contexts"][1]["insecure"], true);
+    assert_eq!(report["contexts"][0]["insecure"], false);
     let internal = &report["contexts"][0];
     assert_eq!(internal["name"], "internal");
     assert_eq!(internal["key_matches"], true);

@@ -12,19 +12,48 @@ pub fn parse_cert_duration(s: &str) -> Result<CertDuration, String> {
         .map_err(|e: cce_autopilot::InvalidDuration| e.to_string())
 }
 
-/// Parses `90` (seconds), `90s`, `15m`, `2h`, `1d`, `1h30m` (humantime's units).
+/// The longest time-out of a call, a lock wait or a read: a day. Longer is a typo, and the clock
+/// arithmetic of larger values overflows.
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 3600);
+
+/// The longest look-ahead (`refresh --within`, `credential --renew-before`) and clock offset: ten years
+/// (of 365.25 days, humantime's), twice the longest certificate the service issues.
+pub const MAX_HORIZON: Duration = Duration::from_secs(10 * 31_557_600);
+
+/// Parses `90` (seconds), `90s`, `15m`, `2h`, `1d`, `1h30m` (humantime's units), at most [`MAX_HORIZON`].
 pub fn parse_duration(s: &str) -> Result<Duration, String> {
-    let s = s.trim();
-    if let Ok(seconds) = s.parse::<u64>() {
-        return Ok(Duration::from_secs(seconds));
-    }
-    humantime::parse_duration(s)
-        .map_err(|e| format!("invalid duration {s:?}: {e}; e.g. 30s, 15m, 2h, 7d"))
+    parse_at_most(s, MAX_HORIZON)
 }
 
-/// A time-out: a duration longer than zero.
+/// Like [`parse_duration`], refusing anything longer than `max` with a message that names it.
+fn parse_at_most(s: &str, max: Duration) -> Result<Duration, String> {
+    let s = s.trim();
+    let parsed = match s.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds),
+        // humantime's own overflow message names no maximum; ours does.
+        Err(_) if s.bytes().all(|b| b.is_ascii_digit()) && !s.is_empty() => Duration::MAX,
+        Err(_) => humantime::parse_duration(s).map_err(|e| match e {
+            humantime::DurationError::NumberOverflow => too_long(s, max),
+            e => format!("invalid duration {s:?}: {e}; e.g. 30s, 15m, 2h, 7d"),
+        })?,
+    };
+    if parsed > max {
+        return Err(too_long(s, max));
+    }
+    Ok(parsed)
+}
+
+fn too_long(s: &str, max: Duration) -> String {
+    format!(
+        "invalid duration {s:?}: the maximum is {} ({} s)",
+        humantime::format_duration(max),
+        max.as_secs()
+    )
+}
+
+/// A time-out: a duration longer than zero, at most [`MAX_TIMEOUT`].
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
-    match parse_duration(s)? {
+    match parse_at_most(s, MAX_TIMEOUT)? {
         d if d.is_zero() => Err(format!(
             "invalid time-out {s:?}: it must be longer than zero, e.g. 30s"
         )),
@@ -32,14 +61,14 @@ pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     }
 }
 
-/// A signed duration, e.g. `20m` or `-20m`.
+/// A signed duration, e.g. `20m` or `-20m`, at most [`MAX_HORIZON`] either way.
 pub fn parse_offset(s: &str) -> Result<i64, String> {
     let (sign, rest) = match s.trim().strip_prefix('-') {
         Some(rest) => (-1, rest),
         None => (1, s.trim().trim_start_matches('+')),
     };
-    let secs = i64::try_from(parse_duration(rest)?.as_secs())
-        .map_err(|_| format!("invalid offset {s:?}: too large"))?;
+    let secs =
+        i64::try_from(parse_duration(rest)?.as_secs()).map_err(|_| too_long(s, MAX_HORIZON))?;
     Ok(sign * secs)
 }
 
@@ -66,8 +95,24 @@ mod tests {
         assert_eq!(parse_duration("1h30m").unwrap(), Duration::from_secs(5400));
         assert!(parse_duration("soon").is_err());
         assert!(parse_duration("5 fortnights").is_err());
-        let huge = parse_duration("99999999999999999999d").unwrap_err();
-        assert!(huge.contains("invalid duration"), "{huge}");
+        for huge in [
+            "99999999999999999999d",
+            "99999999999d",
+            "18446744073709551615",
+            "3653d",
+        ] {
+            let err = parse_duration(huge).unwrap_err();
+            assert!(err.contains("the maximum is 10years"), "{huge}: {err}");
+        }
+        assert!(parse_duration("3652d").is_ok());
+        let err = parse_timeout("18446744073709551615s").unwrap_err();
+        assert!(err.contains("the maximum is 1day (86400 s)"), "{err}");
+        assert_eq!(parse_timeout("1d").unwrap(), MAX_TIMEOUT);
+        assert!(
+            parse_offset("-99999999999d")
+                .unwrap_err()
+                .contains("maximum")
+        );
         assert!(parse_timeout("0").unwrap_err().contains("longer than zero"));
         assert!(parse_timeout("0s").is_err());
         assert_eq!(parse_offset("-20m").unwrap(), -1200);

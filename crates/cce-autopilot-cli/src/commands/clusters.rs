@@ -55,6 +55,7 @@ pub fn table(clusters: &[Cluster]) -> String {
                     None => e.url.clone(),
                 })
                 .collect();
+            // Every cell is the service's text: escaped, so that no name moves the cursor or forges a row.
             [
                 c.name.clone(),
                 c.id.clone(),
@@ -66,6 +67,7 @@ pub fn table(clusters: &[Cluster]) -> String {
                     endpoints.join(",")
                 },
             ]
+            .map(|cell| crate::text::field(&cell).into_owned())
         })
         .collect();
     let header = ["NAME", "ID", "PHASE", "VERSION", "ENDPOINTS"].map(str::to_owned);

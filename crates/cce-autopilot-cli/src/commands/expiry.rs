@@ -52,7 +52,11 @@ fn base64_decode(data: &str) -> Option<Vec<u8>> {
 
 /// The static entries whose certificate expires within `within` of `now`.
 pub fn expiring(set: &KubeconfigSet, within: Duration, now: OffsetDateTime) -> Vec<StaticEntry> {
-    let horizon = now + time::Duration::try_from(within).unwrap_or(time::Duration::MAX);
+    // Past the end of the calendar, everything expires within it.
+    let horizon = time::Duration::try_from(within)
+        .ok()
+        .and_then(|w| now.checked_add(w))
+        .unwrap_or(time::PrimitiveDateTime::MAX.assume_utc());
     static_entries(set)
         .into_iter()
         .filter(|e| e.not_after <= horizon)
@@ -76,5 +80,43 @@ pub fn warn_expiring(paths: &KubeconfigPaths) {
             entry.user,
             rfc3339(entry.not_after)
         );
+    }
+}
+
+/// A freshly fetched certificate that is already expired (the service's clock, or this machine's, is off):
+/// an error that names the difference (exit 4), never a file kubectl then fails with.
+pub fn check_fresh_answer(
+    kubeconfig: &cce_autopilot::model::Kubeconfig,
+    cluster_id: &str,
+    now: OffsetDateTime,
+) -> Result<(), crate::exit::CliError> {
+    let not_after = kubeconfig
+        .users
+        .iter()
+        .filter_map(|u| u.user.client_certificate_pem().ok().flatten())
+        .filter_map(|pem| Certificate::from_pem(&pem).ok()?.not_after().ok())
+        .min();
+    match not_after {
+        Some(not_after) if not_after <= now => Err(expired_on_arrival(cluster_id, not_after, now)),
+        _ => Ok(()),
+    }
+}
+
+/// The error for a certificate of `cluster_id` that expired at `not_after`, before `now`.
+pub fn expired_on_arrival(
+    cluster_id: &str,
+    not_after: OffsetDateTime,
+    now: OffsetDateTime,
+) -> crate::exit::CliError {
+    let behind = (now - not_after).whole_seconds();
+    crate::exit::CliError {
+        code: crate::exit::SERVICE,
+        message: format!(
+            "the certificate the service issued for cluster {cluster_id} expired at {}, {behind} s before this \
+             machine's clock ({}): one of the two clocks is off by at least {}; nothing was written",
+            rfc3339(not_after),
+            rfc3339(now),
+            humantime::format_duration(Duration::from_secs(behind.unsigned_abs()))
+        ),
     }
 }

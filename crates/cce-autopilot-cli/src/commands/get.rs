@@ -42,6 +42,7 @@ pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<u8> {
             port_id = cert.port_id.as_deref(),
             "fetched"
         );
+        super::expiry::check_fresh_answer(&cert.kubeconfig, id, time::OffsetDateTime::now_utc())?;
         let text = render(&cert, args.format)?;
         // `-` and `/dev/stdout` are stdout itself, whatever it is connected to.
         let to_stdout = |p: &&Path| *p == Path::new("-") || *p == Path::new("/dev/stdout");
@@ -68,6 +69,11 @@ pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<u8> {
     for fetched in fetch::fetch_all(&client, &ids, args.duration).await {
         let id = fetched.cluster_id;
         let saved = fetched.result.and_then(|cert| {
+            super::expiry::check_fresh_answer(
+                &cert.kubeconfig,
+                &id,
+                time::OffsetDateTime::now_utc(),
+            )?;
             let path = file_for(&dir, &id, extension)?;
             write_private_file(&path, render(&cert, args.format)?.as_bytes())?;
             say!(

@@ -183,11 +183,21 @@ fn inspect_context(
             "user {name:?} does not exist; kubectl cannot use this context"
         ));
     }
+    let insecure = cluster.is_some_and(|c| c.cluster.insecure_skip_tls_verify == Some(true));
+    if let Some(cluster) = cluster.filter(|_| insecure) {
+        warnings.push(format!(
+            "cluster {:?} skips TLS verification (insecure-skip-tls-verify): whoever sits between you and its \
+             server can read and change the traffic; for an entry of cce-autopilot, rerun `kubeconfig update \
+             --tls-server-name kubernetes` to verify it with the cluster CA",
+            cluster.name
+        ));
+    }
     let mut report = ContextReport {
         name: context.name.clone(),
         current: index.current == Some(context.name.as_str()),
         cluster: cluster_name,
         server: cluster.and_then(|c| c.cluster.server.clone()),
+        insecure,
         user: user_name,
         credential: CredentialKind::None,
         exec: None,

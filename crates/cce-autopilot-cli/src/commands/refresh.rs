@@ -46,6 +46,35 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<u8> {
         }
         return Ok(exit::OK);
     }
+    if args.file.dry_run {
+        // Nothing is fetched: say what a real run would renew.
+        let ids: Vec<&String> = due.keys().collect();
+        if args.file.format == crate::cli::ReportFormat::Text {
+            for (id, mark) in &due {
+                say!(
+                    "dry run: would renew the certificate of cluster {}; nothing was fetched or written",
+                    mark.cluster_name.as_deref().unwrap_or(id)
+                );
+            }
+        } else {
+            let mut report = cce_autopilot_kubeconfig::MergeReport::default();
+            report.dry_run = true;
+            report::print(
+                &report,
+                &paths,
+                args.file.format,
+                json!({"would-refresh": ids}),
+            )?;
+        }
+        return Ok(exit::OK);
+    }
+    // The file, its directory and its lock are checked before any certificate is asked for.
+    let (check_paths, check_opts) = (paths.clone(), update_options(&args.file));
+    tokio::task::spawn_blocking(move || {
+        cce_autopilot_kubeconfig::preflight(&check_paths, &check_opts)
+    })
+    .await?
+    .map_err(file_error)?;
     let merged = set.merged();
     let mut entries = Vec::new();
     let mut failures = Vec::new();
@@ -58,6 +87,7 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<u8> {
             };
             let client = build_client_for(global, global.timeout_or(DEFAULT_TIMEOUT), mark)?;
             let cert = client.cluster_cert(id).duration(duration).send().await?;
+            expiry::check_fresh_answer(&cert.kubeconfig, id, OffsetDateTime::now_utc())?;
             let ours = |access: Access| {
                 merged.clusters.iter().find(|c: &&NamedCluster| {
                     c.owner_mark()

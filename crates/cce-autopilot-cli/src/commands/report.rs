@@ -82,7 +82,9 @@ pub fn summary(report: &MergeReport, paths: &KubeconfigPaths) -> String {
     }
     for path in &report.written {
         let backup = backup_path_for(path);
-        if backup.exists() {
+        if report.created.contains(path) {
+            let _ = writeln!(out, "created {}", path.display());
+        } else if report.backups.contains(&backup) {
             let _ = writeln!(
                 out,
                 "updated {} (previous version in {})",
@@ -90,7 +92,7 @@ pub fn summary(report: &MergeReport, paths: &KubeconfigPaths) -> String {
                 backup.display()
             );
         } else {
-            let _ = writeln!(out, "created {}", path.display());
+            let _ = writeln!(out, "updated {} (no backup kept)", path.display());
         }
     }
     let effective: Vec<_> = report.effective_changes().collect();

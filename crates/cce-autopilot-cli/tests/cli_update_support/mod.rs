@@ -79,6 +79,15 @@ impl World {
         I: IntoIterator<Item = S>,
         S: AsRef<OsStr>,
     {
+        self.command_at(self.emu.url(), args)
+    }
+
+    /// [`World::command`] with another `--endpoint` (a hostile server, say).
+    pub fn command_at<I, S>(&self, endpoint: &str, args: I) -> Command
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<OsStr>,
+    {
         let mut cmd = Command::new(BIN);
         cmd.env_clear()
             .env("HOME", self.home.path())
@@ -86,11 +95,20 @@ impl World {
             .env("HUAWEICLOUD_SDK_AK", self.emu.access_key())
             .env("HUAWEICLOUD_SDK_SK", self.emu.secret_key())
             .arg("--endpoint")
-            .arg(self.emu.url())
+            .arg(endpoint)
             .arg("--project-id")
             .arg(self.emu.project_id())
             .args(args);
         cmd
+    }
+
+    /// Runs [`World::command_at`] to completion.
+    pub fn run_at(&self, endpoint: &str, args: &[&str]) -> Run {
+        Run::from(
+            self.command_at(endpoint, args)
+                .output()
+                .expect("cce-autopilot runs"),
+        )
     }
 
     /// Runs `cce-autopilot … ARGS` to completion.

@@ -82,6 +82,10 @@ pub struct CachedCredential {
     pub not_after: OffsetDateTime,
     /// The fingerprint of the cluster CA it was issued under ([`super::exec_info::ca_fingerprint`]).
     pub ca_sha256: Option<String>,
+    /// The fingerprint of the CA kubectl trusted when this was fetched, when it was another one (a stale
+    /// kubeconfig after a CA change): the entry answers for that CA too, so a stale CA costs one
+    /// certificate, not one per kubectl call.
+    pub kubectl_ca_sha256: Option<String>,
     /// The cluster's id.
     pub cluster_id: String,
     /// The cluster's name, when known.
@@ -98,6 +102,7 @@ impl fmt::Debug for CachedCredential {
             .field("key_pem", &"** redacted **")
             .field("not_after", &self.not_after)
             .field("ca_sha256", &self.ca_sha256)
+            .field("kubectl_ca_sha256", &self.kubectl_ca_sha256)
             .field("cluster_id", &self.cluster_id)
             .field("cluster_name", &self.cluster_name)
             .finish()
@@ -126,6 +131,8 @@ struct CacheFile {
     cluster_name: Option<String>,
     not_after: String,
     ca_sha256: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    kubectl_ca_sha256: Option<String>,
     /// SHA-256 of the other recorded values: a torn or edited file is a miss, not a TLS failure in kubectl.
     checksum: String,
     client_certificate_pem: String,
@@ -254,6 +261,7 @@ impl CredentialCache {
             checksum: checksum(credential, &not_after),
             not_after,
             ca_sha256: credential.ca_sha256.clone(),
+            kubectl_ca_sha256: credential.kubectl_ca_sha256.clone(),
             client_certificate_pem: credential.certificate_pem.clone(),
             client_key_pem: credential.key_pem.clone(),
         };
@@ -417,6 +425,7 @@ fn check(bytes: &[u8], key: &CacheKey) -> Result<CachedCredential, String> {
         key_pem: file.client_key_pem,
         not_after,
         ca_sha256: file.ca_sha256,
+        kubectl_ca_sha256: file.kubectl_ca_sha256,
         cluster_id: file.cluster_id,
         cluster_name: file.cluster_name,
     };

@@ -22,6 +22,7 @@ fn credential() -> CachedCredential {
         not_after: OffsetDateTime::now_utc().replace_nanosecond(0).unwrap()
             + time::Duration::days(1),
         ca_sha256: Some("ab".repeat(32)),
+        kubectl_ca_sha256: None,
         cluster_id: "c-id".into(),
         cluster_name: Some("prod".into()),
     }

@@ -125,7 +125,16 @@ pub async fn run(global: &GlobalArgs, args: CredentialArgs) -> anyhow::Result<u8
         let credential = run.fetch().await?;
         return print(run.info.api_version, &credential);
     };
-    let Some(_lock) = cache.lock(key, run.deadline)? else {
+    let lock = match cache.lock(key, run.deadline) {
+        Ok(lock) => lock,
+        // A read-only home (CI, a pod): kubectl still gets its credential, only uncached.
+        Err(e) => {
+            say!("warning: answering without the certificate cache: {e:#}");
+            let credential = run.fetch().await?;
+            return print(run.info.api_version, &credential);
+        }
+    };
+    let Some(_lock) = lock else {
         return Err(CliError {
             code: exit::NETWORK,
             message: format!(
@@ -252,6 +261,16 @@ impl Run<'_> {
                 tracing::info!(not_after = %rfc3339(hit.not_after), "the cached certificate is due for renewal");
             }
             Lookup::Hit(hit)
+                if self.info.ca_sha256.is_some()
+                    && hit.ca_sha256 != self.info.ca_sha256
+                    && hit.kubectl_ca_sha256 == self.info.ca_sha256 =>
+            {
+                // Fetched once already for the CA kubectl trusts, and the service still issues under
+                // another: another certificate would change nothing.
+                say!("{}", self.ca_change_hint());
+                return Some(hit);
+            }
+            Lookup::Hit(hit)
                 if self.info.ca_sha256.is_some() && hit.ca_sha256 != self.info.ca_sha256 =>
             {
                 tracing::info!(
@@ -295,12 +314,25 @@ impl Run<'_> {
             .send()
             .await?;
         tracing::info!(request_id = fetched.request_id.as_deref(), cluster_id = %cluster_id, "fetched a new certificate");
-        let credential = credential_from(
+        let mut credential = credential_from(
             &fetched.kubeconfig,
             self.args.access,
             &cluster_id,
             cluster_name,
         )?;
+        let now = OffsetDateTime::now_utc();
+        if credential.not_after <= now {
+            return Err(
+                super::expiry::expired_on_arrival(&cluster_id, credential.not_after, now).into(),
+            );
+        }
+        if self.info.ca_sha256.is_some() && credential.ca_sha256 != self.info.ca_sha256 {
+            // Remembered with the entry: the next run with the same stale CA is a hit, not a new certificate.
+            credential
+                .kubectl_ca_sha256
+                .clone_from(&self.info.ca_sha256);
+            say!("{}", self.ca_change_hint());
+        }
         if !fresh(
             &credential,
             self.args.renew_before,
@@ -313,6 +345,15 @@ impl Run<'_> {
             );
         }
         Ok(credential)
+    }
+
+    /// The line that says what to run when kubectl trusts another CA than the one the service issues under.
+    fn ca_change_hint(&self) -> String {
+        format!(
+            "warning: cluster {} has a new CA, and this kubeconfig entry trusts the old one: run \
+             `cce-autopilot kubeconfig update --exec --cluster {}` to write the new one",
+            self.args.cluster, self.args.cluster
+        )
     }
 
     /// The id `--cluster` names: itself when it is shaped like an id (what `update --exec` writes), else
@@ -413,6 +454,7 @@ fn credential_from(
         key_pem,
         not_after,
         ca_sha256,
+        kubectl_ca_sha256: None,
         cluster_id: cluster_id.to_owned(),
         cluster_name,
     })
@@ -459,6 +501,7 @@ mod tests {
             key_pem: String::new(),
             not_after: now + time::Duration::seconds(in_secs),
             ca_sha256: None,
+            kubectl_ca_sha256: None,
             cluster_id: "c".into(),
             cluster_name: None,
         };

@@ -22,6 +22,8 @@ pub struct ContextReport {
     pub cluster: Option<String>,
     /// That cluster's `server`.
     pub server: Option<String>,
+    /// Whether that cluster skips the verification of the server's certificate.
+    pub insecure: bool,
     /// The user entry it names.
     pub user: Option<String>,
     /// How that user authenticates.

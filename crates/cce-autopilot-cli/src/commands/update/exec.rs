@@ -57,9 +57,56 @@ pub fn config(
     })
 }
 
+/// The rule of every exec entry, checked before anything is fetched: a secret the entry would have to
+/// carry in its args (a token, a key) is refused (exit 2) — a token *file* travels as its path, never its
+/// contents; a source the plugin may not find in kubectl's environment (a variable of this shell) is
+/// worth a warning.
+pub fn check_sources(global: &GlobalArgs) -> anyhow::Result<()> {
+    let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
+    if global.token_file.is_none() && set(super::super::common::TOKEN_VAR) {
+        return Err(CliError::usage(format!(
+            "--exec: the IAM token comes from {}, and the entry would have to carry the token itself; put it \
+             in a file and pass --token-file FILE (the entry records the path, never the token)",
+            super::super::common::TOKEN_VAR
+        ))
+        .into());
+    }
+    if global.token_file.is_none() {
+        let from_env: Vec<&str> = ["HUAWEICLOUD_SDK_AK", "CLOUD_SDK_AK"]
+            .into_iter()
+            .filter(|v| set(v))
+            .collect();
+        if let Some(var) = from_env.first() {
+            say!(
+                "warning: the access key comes from {var}: the plugin reads it from kubectl's environment at \
+                 each use, so kubectl started elsewhere (an IDE, a service) needs it too; \
+                 ~/.huaweicloud/credentials works everywhere"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// Empties the plugin's cache of `cluster_id`'s certificates (best effort: a failure is logged).
+pub fn clear_cache(cluster_id: &str) {
+    let Some(cache) = super::super::credential::cache::CredentialCache::from_env(None) else {
+        return;
+    };
+    match cache.clear(Some(cluster_id)) {
+        Ok(removed) if !removed.is_empty() => tracing::info!(
+            count = removed.len(),
+            cluster_id,
+            "the entry no longer runs the plugin: its cached certificates were removed"
+        ),
+        Ok(_) => {}
+        Err(e) => tracing::warn!("cannot empty the plugin's cache of cluster {cluster_id}: {e:#}"),
+    }
+}
+
 /// The global options the plugin needs to reach the same service and project, in the order `--endpoint`,
-/// `--region`, `--project-id`, `--iam-endpoint`, `--timeout`: values from flags or their environment
-/// variables alike, so that the entry keeps working in another shell. Never keys, never a token file.
+/// `--region`, `--project-id`, `--iam-endpoint`, `--timeout`, `--token-file`: values from flags or their
+/// environment variables alike, so that the entry keeps working in another shell. Never keys, never a
+/// token: a token file as its absolute path.
 pub fn global_args(global: &GlobalArgs) -> Vec<String> {
     let timeout = global
         .timeout
@@ -76,6 +123,12 @@ pub fn global_args(global: &GlobalArgs) -> Vec<String> {
             args.push(flag.to_owned());
             args.push(value.clone());
         }
+    }
+    if let Some(file) = &global.token_file {
+        // kubectl runs the plugin from its own working directory.
+        let file = std::path::absolute(file).unwrap_or_else(|_| file.clone());
+        args.push("--token-file".to_owned());
+        args.push(file.to_string_lossy().into_owned());
     }
     args
 }

@@ -5,15 +5,19 @@
 
 pub(crate) mod exec;
 pub(crate) mod fetch;
+mod preview;
+mod prior;
 
 use std::path::Path;
 
+use cce_autopilot::model::Kubeconfig;
 use cce_autopilot::{Access, CertDuration, ClusterPhase};
 use cce_autopilot_kubeconfig::managed::{
     self, AccessChoice, ClusterEntries, EntryOptions, MergeRequest, Naming, Target,
 };
 use cce_autopilot_kubeconfig::{self as kubefile, KubeconfigPaths, KubeconfigSet, UpdateOptions};
 use serde_json::json;
+use time::OffsetDateTime;
 
 use crate::cli::{DEFAULT_TIMEOUT, FileArgs, GlobalArgs, UpdateAccess, UpdateArgs};
 use crate::exit::{self, CliError};
@@ -32,14 +36,20 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
         .into());
     }
     let paths = kubeconfig_paths(&args.file)?;
-    // Refuse unreadable, unparsable or unreplaceable files before asking the service for anything.
-    {
-        // Only a check: the merge reads the files again under their locks (a large file is not kept twice).
-        let set = KubeconfigSet::load(&paths).map_err(file_error)?;
-        if !args.file.dry_run {
-            let target = set.files()[set.default_file()].path();
-            kubefile::fs::check_replaceable(target, args.file.force).map_err(file_error)?;
-        }
+    // Everything local that can refuse the update (a file that does not parse or cannot be replaced, its
+    // directory, its lock) is checked before the service is asked for anything: a refused update never
+    // costs a certificate. The merge checks it all again under the locks.
+    if !args.file.dry_run {
+        let (check_paths, check_opts) = (paths.clone(), update_options(&args.file));
+        tokio::task::spawn_blocking(move || kubefile::preflight(&check_paths, &check_opts))
+            .await?
+            .map_err(file_error)?;
+    }
+    // What the entries say now (the merge reads the files again under their locks).
+    let before = KubeconfigSet::load(&paths).map_err(file_error)?.merged();
+    if args.exec {
+        // A secret the entry would have to carry is refused before anything is fetched.
+        exec::check_sources(global)?;
     }
 
     let client = build_client(global, global.timeout_or(DEFAULT_TIMEOUT))?;
@@ -98,7 +108,30 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
     } else {
         args.duration
     };
-    let fetched = fetch::fetch_all(&client, &ids, fetch_duration).await;
+    // A dry run asks for no certificate: it merges an answer shaped from the cluster list.
+    let fetched: Vec<(String, anyhow::Result<Kubeconfig>)> = if args.file.dry_run {
+        say!("dry run: no certificate is requested; data fields are placeholders");
+        clusters
+            .iter()
+            .map(|c| (c.id.clone(), Ok(preview::answer(c, args.access))))
+            .collect()
+    } else {
+        fetch::fetch_all(&client, &ids, fetch_duration)
+            .await
+            .into_iter()
+            .map(|f| {
+                let id = f.cluster_id;
+                let answer = f.result.and_then(|cert| {
+                    tracing::info!(cluster_id = %id, request_id = cert.request_id.as_deref(), "fetched");
+                    if !args.exec {
+                        expiry::check_fresh_answer(&cert.kubeconfig, &id, OffsetDateTime::now_utc())?;
+                    }
+                    Ok(cert.kubeconfig)
+                });
+                (id, answer)
+            })
+            .collect()
+    };
 
     let choice = match args.access {
         None => AccessChoice::Default,
@@ -108,15 +141,14 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
     };
     let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
     let mut entries = Vec::new();
-    for (f, resolved) in fetched.into_iter().zip(&clusters) {
-        let built = f.result.and_then(|cert| {
-            tracing::info!(cluster_id = %f.cluster_id, request_id = cert.request_id.as_deref(), "fetched");
+    for ((cluster_id, answer), resolved) in fetched.into_iter().zip(&clusters) {
+        let built = answer.and_then(|kubeconfig| {
             let target = Target::new(&resolved.id)
                 .with_name(resolved.name.clone())
                 .with_service(&project_id, &endpoint, global.region.clone());
             let exec = match args.exec {
                 true => {
-                    let primary = managed::select_access(&cert.kubeconfig, choice)
+                    let primary = managed::select_access(&kubeconfig, choice)
                         .map_err(entry_error)?
                         .first()
                         .copied()
@@ -127,14 +159,18 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
             };
             let mut opts = EntryOptions::default();
             opts.access = choice;
-            opts.tls_server_name.clone_from(&args.tls_server_name);
+            // A verified external endpoint stays verified on a plain re-run.
+            opts.tls_server_name = args
+                .tls_server_name
+                .clone()
+                .or_else(|| prior::tls_server_name(&before, &resolved.id));
             opts.exec = exec;
             opts.duration = Some(args.duration.get());
-            ClusterEntries::build(target, &cert.kubeconfig, &opts).map_err(entry_error)
+            ClusterEntries::build(target, &kubeconfig, &opts).map_err(entry_error)
         });
         match built {
             Ok(e) => entries.push(e),
-            Err(err) => failures.push((f.cluster_id, err)),
+            Err(err) => failures.push((cluster_id, err)),
         }
     }
     for warning in entries.iter().flat_map(|e| &e.warnings) {
@@ -194,6 +230,14 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
     }
     if !outcome.report.dry_run {
         expiry::warn_expiring(&paths);
+        if !args.exec {
+            // An entry that left the plugin leaves no certificate in its cache.
+            for merged in &outcome.merged {
+                if prior::runs_the_plugin(&before, &merged.cluster_id) {
+                    exec::clear_cache(&merged.cluster_id);
+                }
+            }
+        }
     }
     Ok(if failures.is_empty() {
         exit::OK
