@@ -1,5 +1,8 @@
 //! The commands not covered elsewhere, as a user runs them: `kubeconfig get`, `demo`, `emulator serve`,
 //! `completions`, `man`, the top-level help, and the documented exit codes.
+// Unix only: these tests check modes, owners, special files or run kubectl and the plugin as Linux CI
+// does; Windows builds are compiled and linted, not run (README, "Platforms").
+#![cfg(unix)]
 
 #[path = "support/plugin.rs"]
 mod support;

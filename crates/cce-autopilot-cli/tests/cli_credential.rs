@@ -1,5 +1,8 @@
 //! `cce-autopilot credential`, the kubectl exec credential plugin, as kubectl runs it: a subprocess with
 //! `KUBERNETES_EXEC_INFO`, its answer on stdout, its certificates cached on disk.
+// Unix only: these tests check modes, owners, special files or run kubectl and the plugin as Linux CI
+// does; Windows builds are compiled and linted, not run (README, "Platforms").
+#![cfg(unix)]
 
 #[path = "support/plugin.rs"]
 mod support;

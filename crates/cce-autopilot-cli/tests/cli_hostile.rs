@@ -3,6 +3,9 @@
 //! and a kubeconfig too large or too hostile. Special files and owners are made in temp dirs only; where
 //! the temp mount forbids devices (`nodev`) or the test does not run as root, the case says so and is
 //! skipped — the rest of the test still runs.
+// Unix only: these tests check modes, owners, special files or run kubectl and the plugin as Linux CI
+// does; Windows builds are compiled and linted, not run (README, "Platforms").
+#![cfg(unix)]
 #![allow(missing_docs)]
 
 mod cli_update_support;

@@ -1,5 +1,8 @@
 //! The whole life of our entries: re-merges that keep what the user added, renames instead of
 //! duplicates, `remove`, `prune`, `refresh`, and the expiry warning — with kubectl judging every file.
+// Unix only: these tests check modes, owners, special files or run kubectl and the plugin as Linux CI
+// does; Windows builds are compiled and linted, not run (README, "Platforms").
+#![cfg(unix)]
 #![allow(missing_docs)]
 
 mod cli_update_support;

@@ -1,5 +1,8 @@
 //! Closed pipes (`… | head`, `… 2>&1 | true`): a closed stdout ends a command quietly with exit 141 once
 //! its files are written whole; a closed stderr changes nothing; neither is ever a panic (101).
+// Unix only: these tests check modes, owners, special files or run kubectl and the plugin as Linux CI
+// does; Windows builds are compiled and linted, not run (README, "Platforms").
+#![cfg(unix)]
 #![allow(missing_docs)]
 
 mod cli_update_support;

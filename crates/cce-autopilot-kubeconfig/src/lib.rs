@@ -60,6 +60,7 @@ pub mod managed;
 mod merge;
 mod model;
 mod paths;
+pub mod platform;
 
 pub use error::{EntryKind, Error, HolderLiveness, LockHolder, Result};
 pub use fs::{backup_path_for, write_atomic};

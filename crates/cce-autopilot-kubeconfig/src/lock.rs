@@ -4,7 +4,6 @@
 use std::ffi::OsString;
 use std::fs;
 use std::io::{self, Write as _};
-use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -160,7 +159,7 @@ fn create_with_content(path: &Path, content: &[u8]) -> io::Result<()> {
     let mut staged = tempfile::Builder::new().prefix(".lock-").tempfile_in(dir)?;
     staged.write_all(content)?;
     staged.as_file().sync_all()?;
-    fs::set_permissions(staged.path(), fs::Permissions::from_mode(0o600))?;
+    crate::fs::set_private(staged.as_file())?;
     fs::hard_link(staged.path(), path)
     // `staged` is removed on drop; the lock keeps the content through its own link.
 }
@@ -216,12 +215,19 @@ fn inspect(path: &Path) -> io::Result<Option<(LockHolder, Vec<u8>)>> {
     )))
 }
 
-/// Whether `pid` runs on this host, from `/proc` (Linux). A zombie counts as dead. With `/proc`
-/// mounted `hidepid`, another user's process looks dead; kubeconfig locks are per user anyway.
+/// Whether `pid` runs on this host. Linux: from `/proc` (a zombie counts as dead; with `/proc` mounted
+/// `hidepid`, another user's process looks dead — kubeconfig locks are per user anyway). Other Unix
+/// (macOS): `kill(pid, 0)`, which tells a live process (of any user) from none. Elsewhere (Windows):
+/// unknown, so a lock is only ever broken by `--force-unlock --no-kubectl-running`.
 pub fn process_liveness(pid: u32) -> HolderLiveness {
     if pid == std::process::id() {
         return HolderLiveness::Alive;
     }
+    liveness_of(pid)
+}
+
+#[cfg(target_os = "linux")]
+fn liveness_of(pid: u32) -> HolderLiveness {
     if !Path::new("/proc/self/stat").exists() {
         return HolderLiveness::Unknown;
     }
@@ -239,6 +245,26 @@ pub fn process_liveness(pid: u32) -> HolderLiveness {
         Err(e) if e.kind() == io::ErrorKind::NotFound => HolderLiveness::Dead,
         Err(_) => HolderLiveness::Unknown,
     }
+}
+
+#[cfg(all(unix, not(target_os = "linux")))]
+fn liveness_of(pid: u32) -> HolderLiveness {
+    let Some(pid) = i32::try_from(pid)
+        .ok()
+        .and_then(rustix::process::Pid::from_raw)
+    else {
+        return HolderLiveness::Unknown;
+    };
+    match rustix::process::test_kill_process(pid) {
+        Ok(()) | Err(rustix::io::Errno::PERM) => HolderLiveness::Alive,
+        Err(rustix::io::Errno::SRCH) => HolderLiveness::Dead,
+        Err(_) => HolderLiveness::Unknown,
+    }
+}
+
+#[cfg(not(unix))]
+fn liveness_of(_pid: u32) -> HolderLiveness {
+    HolderLiveness::Unknown
 }
 
 /// Removes a lock we judged breakable, unless it changed since we read it (another process may
@@ -263,8 +289,10 @@ fn remove_if_unchanged(path: &Path, judged: &[u8]) -> Result<()> {
 }
 
 fn hostname() -> Option<String> {
+    // Linux, then most other Unix; Windows names its host in COMPUTERNAME.
     fs::read_to_string("/proc/sys/kernel/hostname")
         .or_else(|_| fs::read_to_string("/etc/hostname"))
+        .or_else(|_| std::env::var("COMPUTERNAME").map_err(io::Error::other))
         .ok()
         .map(|h| h.trim().to_owned())
         .filter(|h| !h.is_empty())

@@ -5,6 +5,7 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
+use crate::platform::Platform;
 
 /// Where the list of kubeconfig files came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,7 +30,8 @@ impl KubeconfigPaths {
     /// function reads no environment itself):
     ///
     /// 1. `explicit` (`--kubeconfig`) wins, alone;
-    /// 2. else `kubeconfig_env` (`KUBECONFIG`), split with [`std::env::split_paths`] (`:` on Unix),
+    /// 2. else `kubeconfig_env` (`KUBECONFIG`), split on the platform's separator
+    ///    ([`Platform::kubeconfig_separator`]: `;` on Windows, `:` elsewhere),
     ///    empty entries skipped and repeated entries dropped, keeping the first;
     /// 3. else `<home>/.kube/config`.
     ///
@@ -50,7 +52,7 @@ impl KubeconfigPaths {
         }
         if let Some(env) = kubeconfig_env.filter(|v| !v.is_empty()) {
             let mut files: Vec<PathBuf> = Vec::new();
-            for path in std::env::split_paths(env) {
+            for path in Platform::current().split_kubeconfig(env) {
                 if !path.as_os_str().is_empty() && !files.contains(&path) {
                     files.push(path);
                 }

@@ -160,7 +160,7 @@ pub struct CacheClearArgs {
     #[arg(long, visible_alias = "cluster-id", value_name = "NAME|ID")]
     pub cluster: Option<String>,
     /// The cache directory (default: CCE_AUTOPILOT_CACHE_DIR, else $XDG_CACHE_HOME/cce-autopilot/credentials,
-    /// else ~/.cache/cce-autopilot/credentials).
+    /// else ~/.cache/cce-autopilot/credentials; on Windows %LOCALAPPDATA%\cce-autopilot\credentials).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 }

@@ -131,11 +131,10 @@ fn render(cert: &ClusterCert, format: Format) -> anyhow::Result<String> {
 /// device — is written in place, as a shell's `>` would, never renamed over. Returns how, for the message.
 fn write_output(path: &Path, contents: &[u8]) -> anyhow::Result<&'static str> {
     use std::io::Write as _;
-    use std::os::unix::fs::FileTypeExt as _;
     match std::fs::metadata(path) {
         Ok(meta) if !meta.is_file() && !meta.is_dir() => {
             let kind = cce_autopilot_kubeconfig::fs::file_type_name(&meta);
-            if meta.file_type().is_socket() {
+            if cce_autopilot_kubeconfig::fs::is_socket(&meta) {
                 return Err(CliError::file(format!(
                     "cannot write to {}: it is a socket",
                     path.display()

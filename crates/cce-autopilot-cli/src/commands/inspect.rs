@@ -69,7 +69,7 @@ pub fn run(args: InspectArgs) -> anyhow::Result<u8> {
     let paths = KubeconfigPaths::resolve(
         args.kubeconfig.as_deref(),
         std::env::var_os("KUBECONFIG").as_deref(),
-        std::env::home_dir().as_deref(),
+        cce_autopilot_kubeconfig::platform::process_home().as_deref(),
     )?;
     let set = KubeconfigSet::load(&paths)?;
     // kubectl refuses a --kubeconfig that does not exist; a missing default file is just empty.

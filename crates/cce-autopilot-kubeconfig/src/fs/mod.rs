@@ -4,19 +4,20 @@
 //! kubeconfig replacement [`write_atomic`], which keeps the previous version as `<file>.bak`.
 
 use std::ffi::OsString;
-use std::fs::{self, DirBuilder, File, Permissions};
+use std::fs::{self, File};
 use std::io::{self, Write as _};
-use std::os::unix::fs::{DirBuilderExt as _, PermissionsExt as _};
 use std::path::{Path, PathBuf};
 
 use crate::error::{Error, Result};
 
 mod backup;
+mod platform;
 mod target;
 
 pub(crate) use backup::Backup;
 pub use backup::{BACKUP_HEADER, backup_is_ours};
-pub use target::{Existing, file_type_name};
+pub use platform::{file_type_name, is_socket};
+pub use target::Existing;
 
 /// `<file>.bak`, where the previous version of a rewritten file is kept.
 pub fn backup_path_for(target: &Path) -> PathBuf {
@@ -31,7 +32,7 @@ pub fn ensure_private_dir(dir: &Path) -> io::Result<()> {
     if dir.as_os_str().is_empty() || dir.is_dir() {
         return Ok(());
     }
-    DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    platform::create_private_dir_all(dir)?;
     // Make the new directory's entry durable too.
     if let Some(parent) = dir.parent().filter(|p| !p.as_os_str().is_empty()) {
         let _ = File::open(parent).and_then(|d| d.sync_all());
@@ -52,7 +53,7 @@ pub fn resolve_target(target: &Path) -> io::Result<PathBuf> {
     for _ in 0..40 {
         match fs::symlink_metadata(&current) {
             Ok(meta) if meta.file_type().is_symlink() => {
-                check_link_may_be_followed(&current, &meta)?;
+                platform::check_link_may_be_followed(&current, &meta)?;
                 let link = fs::read_link(&current)?;
                 current = match current.parent() {
                     Some(parent) if link.is_relative() => parent.join(link),
@@ -65,36 +66,6 @@ pub fn resolve_target(target: &Path) -> io::Result<PathBuf> {
         }
     }
     Err(io::Error::other("too many levels of symbolic links"))
-}
-
-/// The kernel's `protected_symlinks` rule for the link at `path`.
-#[cfg(unix)]
-fn check_link_may_be_followed(path: &Path, link: &fs::Metadata) -> io::Result<()> {
-    use std::os::unix::fs::MetadataExt as _;
-    let dir = match path.parent() {
-        Some(p) if !p.as_os_str().is_empty() => p,
-        _ => Path::new("."),
-    };
-    let dir_meta = fs::metadata(dir)?;
-    let sticky_world_writable = dir_meta.mode() & 0o1002 == 0o1002;
-    let follower = rustix::process::geteuid().as_raw();
-    if sticky_world_writable && link.uid() != follower && link.uid() != dir_meta.uid() {
-        return Err(io::Error::new(
-            io::ErrorKind::PermissionDenied,
-            format!(
-                "refusing to follow the symbolic link {}: it belongs to uid {}, neither you nor the owner \
-                 of the sticky, world-writable directory it is in (the kernel's protected_symlinks rule)",
-                path.display(),
-                link.uid()
-            ),
-        ));
-    }
-    Ok(())
-}
-
-#[cfg(not(unix))]
-fn check_link_may_be_followed(_path: &Path, _link: &fs::Metadata) -> io::Result<()> {
-    Ok(())
 }
 
 /// Replaces `target` with `contents` so that a crash at any moment leaves either the old or the
@@ -162,6 +133,11 @@ pub fn check_replaceable(target: &Path, force: bool) -> Result<()> {
 /// Owner read and write only: every file this workspace writes may hold a key.
 pub const PRIVATE: u32 = 0o600;
 
+/// Makes an open file [`PRIVATE`] where the platform has modes (see the platform notes of this module).
+pub fn set_private(file: &File) -> io::Result<()> {
+    platform::set_mode(file, PRIVATE)
+}
+
 /// Replaces `path` with `contents` and `mode` so that a crash at any moment leaves the old file or the new
 /// one, never part of either: a temporary file in the same directory (created with `mode`, whatever the
 /// umask), fsynced, renamed over `path`, then the directory fsynced. The directory must exist.
@@ -178,7 +154,6 @@ fn replace_file(
     owner: Option<(u32, u32)>,
     notes: &mut Vec<String>,
 ) -> io::Result<()> {
-    use std::os::unix::fs::MetadataExt as _;
     let dir = match path.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
@@ -189,38 +164,36 @@ fn replace_file(
             .map(|n| n.to_string_lossy())
             .unwrap_or_default()
     );
-    let mut tmp = tempfile::Builder::new()
-        .prefix(&prefix)
-        .suffix(".tmp")
-        .permissions(Permissions::from_mode(mode))
-        .tempfile_in(dir)?;
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(&prefix).suffix(".tmp");
+    platform::with_mode(&mut builder, mode);
+    let mut tmp = builder.tempfile_in(dir)?;
     // Whatever the umask did.
-    tmp.as_file()
-        .set_permissions(Permissions::from_mode(mode))?;
-    if let Some((uid, gid)) = owner {
-        let made = tmp.as_file().metadata()?;
-        if (made.uid(), made.gid()) != (uid, gid) {
-            match std::os::unix::fs::fchown(tmp.as_file(), Some(uid), Some(gid)) {
-                Ok(()) => {}
-                Err(e) if e.kind() == io::ErrorKind::PermissionDenied => notes.push(format!(
-                    "{}: owner {uid}:{gid} could not be kept ({e}); it is now {}:{}",
-                    path.display(),
-                    made.uid(),
-                    made.gid()
-                )),
-                Err(e) => return Err(e),
-            }
-        }
-    }
+    platform::set_mode(tmp.as_file(), mode)?;
+    platform::give_to(tmp.as_file(), path, owner, notes)?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| e.error)?;
-    File::open(dir).and_then(|d| d.sync_all())
+    sync_dir(dir)
 }
 
-#[cfg(test)]
+/// Makes a rename in `dir` durable: fsync of the directory (Unix). Windows cannot open a directory as a
+/// file; its rename (MoveFileEx) is journalled by NTFS.
+fn sync_dir(dir: &Path) -> io::Result<()> {
+    #[cfg(unix)]
+    return File::open(dir).and_then(|d| d.sync_all());
+    #[cfg(not(unix))]
+    {
+        let _ = dir;
+        Ok(())
+    }
+}
+
+#[cfg(all(test, unix))]
 mod tests {
     use super::*;
+    use std::fs::Permissions;
+    use std::os::unix::fs::PermissionsExt as _;
 
     fn mode(p: &Path) -> u32 {
         fs::metadata(p).unwrap().permissions().mode() & 0o777
@@ -305,7 +278,7 @@ mod tests {
 
     #[test]
     fn a_link_planted_by_another_user_in_a_sticky_directory_is_not_followed() {
-        use std::os::unix::fs::{MetadataExt as _, PermissionsExt as _};
+        use std::os::unix::fs::MetadataExt as _;
         let dir = tempfile::tempdir().unwrap();
         let shared = dir.path().join("shared");
         fs::create_dir(&shared).unwrap();

@@ -2,40 +2,22 @@
 //! hard links and a read-only mode (both refused unless forced), its owner and group (kept), its mode
 //! (tightened to 0600, with a note).
 
-use std::fs::{self, Metadata};
+use std::fs;
 use std::io;
-use std::os::unix::fs::{FileTypeExt as _, MetadataExt as _};
 use std::path::Path;
 
+use super::platform::{self, file_type_name};
 use crate::error::{Error, Result};
 
 /// The facts of an existing file that its replacement keeps or reports.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Existing {
-    /// Owner and group.
+    /// Owner (Unix; 0 where there is none).
     pub uid: u32,
-    /// Group.
+    /// Group (Unix; 0 where there is none).
     pub gid: u32,
-    /// Permission bits.
+    /// Permission bits (Unix; elsewhere 0444 for a read-only file, else 0644).
     pub mode: u32,
-}
-
-/// A name for a file type that is not a regular file, for messages.
-pub fn file_type_name(meta: &Metadata) -> &'static str {
-    let t = meta.file_type();
-    if t.is_dir() {
-        "a directory"
-    } else if t.is_char_device() {
-        "a character device"
-    } else if t.is_block_device() {
-        "a block device"
-    } else if t.is_fifo() {
-        "a named pipe (FIFO)"
-    } else if t.is_socket() {
-        "a socket"
-    } else {
-        "not a regular file"
-    }
 }
 
 /// Checks that `real` (a resolved, non-link path) may be replaced, and returns what the replacement must
@@ -61,21 +43,24 @@ pub fn check(real: &Path, shown: &Path, force: bool) -> Result<(Option<Existing>
         });
     }
     let mut notes = Vec::new();
-    let mode = meta.mode() & 0o7777;
-    if meta.nlink() > 1 {
+    let facts = platform::facts(&meta);
+    if let Some(links) = facts.links.filter(|&n| n > 1) {
         if !force {
             return Err(Error::HardLinked {
                 path: shown.to_path_buf(),
-                links: meta.nlink(),
+                links,
             });
         }
         notes.push(format!(
-            "{} had {} hard links: it was replaced, and the other names keep the previous content",
+            "{} had {links} hard links: it was replaced, and the other names keep the previous content",
             shown.display(),
-            meta.nlink()
         ));
     }
-    if mode & 0o200 == 0 {
+    // Where there are no modes (Windows), the read-only attribute is shown as 0444.
+    let mode = facts
+        .mode
+        .unwrap_or(if facts.read_only { 0o444 } else { 0o644 });
+    if facts.read_only {
         if !force {
             return Err(Error::ReadOnly {
                 path: shown.to_path_buf(),
@@ -87,18 +72,12 @@ pub fn check(real: &Path, shown: &Path, force: bool) -> Result<(Option<Existing>
             shown.display()
         ));
     }
-    if mode & 0o7177 != 0 {
+    if facts.mode.is_some_and(|m| m & 0o7177 != 0) {
         notes.push(format!(
             "{}: mode tightened from {mode:04o} to 0600 (it holds a private key)",
             shown.display()
         ));
     }
-    Ok((
-        Some(Existing {
-            uid: meta.uid(),
-            gid: meta.gid(),
-            mode,
-        }),
-        notes,
-    ))
+    let (uid, gid) = facts.owner.unwrap_or_default();
+    Ok((Some(Existing { uid, gid, mode }), notes))
 }

@@ -16,7 +16,6 @@
 use std::fmt;
 use std::fs::{File, OpenOptions, TryLockError};
 use std::io;
-use std::os::unix::fs::{MetadataExt as _, OpenOptionsExt as _};
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
@@ -172,31 +171,12 @@ impl CredentialCache {
         CredentialCache { dir: dir.into() }
     }
 
-    /// The default directory: `CCE_AUTOPILOT_CACHE_DIR`, else `$XDG_CACHE_HOME/cce-autopilot/credentials`
-    /// when that variable holds an absolute path (the XDG rule), else `$HOME/.cache/cce-autopilot/credentials`.
-    pub fn default_dir(
-        cache_dir_var: Option<PathBuf>,
-        xdg_cache_home: Option<PathBuf>,
-        home: Option<PathBuf>,
-    ) -> Option<PathBuf> {
-        if let Some(dir) = cache_dir_var.filter(|d| !d.as_os_str().is_empty()) {
-            return Some(dir);
-        }
-        let base = xdg_cache_home.filter(|p| p.is_absolute()).or_else(|| {
-            home.filter(|h| !h.as_os_str().is_empty())
-                .map(|h| h.join(".cache"))
-        })?;
-        Some(base.join("cce-autopilot").join("credentials"))
-    }
-
-    /// The directory of the process's environment: `--cache-dir`, else [`Self::default_dir`].
+    /// The directory of the process's environment: `--cache-dir`, else the platform's
+    /// ([`cce_autopilot_kubeconfig::platform::Platform::cache_dir`]).
     pub fn from_env(flag: Option<PathBuf>) -> Option<Self> {
+        use cce_autopilot_kubeconfig::platform::{Platform, process_home};
         flag.or_else(|| {
-            Self::default_dir(
-                std::env::var_os(CACHE_DIR_VAR).map(PathBuf::from),
-                std::env::var_os("XDG_CACHE_HOME").map(PathBuf::from),
-                std::env::home_dir(),
-            )
+            Platform::current().cache_dir(&|k| std::env::var_os(k), process_home().as_deref())
         })
         .map(Self::new)
     }
@@ -225,18 +205,14 @@ impl CredentialCache {
             Err(e) => return Lookup::Unusable(format!("cannot read {}: {e}", path.display())),
         };
         match file.metadata() {
-            Ok(meta)
-                if meta.mode() & 0o077 != 0
-                    || meta.uid() != rustix::process::geteuid().as_raw() =>
-            {
-                return Lookup::NotPrivate(format!(
-                    "{} holds a private key but is not private to this user (mode {:o}, owner {})",
-                    path.display(),
-                    meta.mode() & 0o777,
-                    meta.uid()
-                ));
+            Ok(meta) => {
+                if let Some(why) = not_private(&meta) {
+                    return Lookup::NotPrivate(format!(
+                        "{} holds a private key but is not private to this user ({why})",
+                        path.display()
+                    ));
+                }
             }
-            Ok(_) => {}
             Err(e) => return Lookup::Unusable(format!("cannot read {}: {e}", path.display())),
         }
         let mut bytes = Vec::new();
@@ -389,20 +365,43 @@ pub struct CacheFileView {
     pub not_after: String,
 }
 
-fn open_lock_file(path: &Path) -> io::Result<File> {
-    OpenOptions::new()
-        .read(true)
-        .write(true)
-        .create(true)
-        .truncate(false)
-        .mode(0o600)
-        .open(path)
+/// Why an entry is not private to this user: Unix modes and owners. Windows has neither in `std`: the
+/// cache lives under the user's profile, whose ACL keeps it theirs (the README's platform section).
+#[cfg(unix)]
+fn not_private(meta: &std::fs::Metadata) -> Option<String> {
+    use std::os::unix::fs::MetadataExt as _;
+    (meta.mode() & 0o077 != 0 || meta.uid() != rustix::process::geteuid().as_raw())
+        .then(|| format!("mode {:o}, owner {}", meta.mode() & 0o777, meta.uid()))
 }
 
+#[cfg(not(unix))]
+fn not_private(_meta: &std::fs::Metadata) -> Option<String> {
+    None
+}
+
+fn open_lock_file(path: &Path) -> io::Result<File> {
+    let mut options = OpenOptions::new();
+    options.read(true).write(true).create(true).truncate(false);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
+}
+
+/// Whether `path` still names the open `file` (a prune may unlink a lock file between our open and our
+/// lock). Windows cannot delete a file another process holds open, so there it always does.
 fn same_file(file: &File, path: &Path) -> bool {
-    match (file.metadata(), std::fs::metadata(path)) {
-        (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
-        _ => false,
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt as _;
+        match (file.metadata(), std::fs::metadata(path)) {
+            (Ok(a), Ok(b)) => a.dev() == b.dev() && a.ino() == b.ino(),
+            _ => false,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = (file, path);
+        true
     }
 }
 
@@ -445,6 +444,7 @@ fn json_problem(error: &serde_json::Error) -> &'static str {
     }
 }
 
-#[cfg(test)]
+// Unix: they check modes and owners, which Windows builds do not have (see `not_private`).
+#[cfg(all(test, unix))]
 #[path = "cache_tests.rs"]
 mod tests;

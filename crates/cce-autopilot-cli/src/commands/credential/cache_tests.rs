@@ -195,20 +195,6 @@ fn expired_entries_are_pruned() {
 }
 
 #[test]
-fn default_dir_follows_the_variable_then_xdg_then_home() {
-    let d = CredentialCache::default_dir(Some("/v".into()), Some("/x".into()), Some("/h".into()));
-    assert_eq!(d, Some(PathBuf::from("/v")));
-    let xdg = CredentialCache::default_dir(None, Some("/x".into()), Some("/h".into()));
-    assert_eq!(xdg, Some(PathBuf::from("/x/cce-autopilot/credentials")));
-    let relative = CredentialCache::default_dir(None, Some("rel".into()), Some("/h".into()));
-    assert_eq!(
-        relative,
-        Some(PathBuf::from("/h/.cache/cce-autopilot/credentials"))
-    );
-    assert_eq!(CredentialCache::default_dir(None, None, None), None);
-}
-
-#[test]
 fn debug_redacts_the_key() {
     let debug = format!("{:?}", credential());
     assert!(!debug.contains("PRIVATE KEY"), "{debug}");

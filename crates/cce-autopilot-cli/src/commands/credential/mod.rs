@@ -82,7 +82,8 @@ pub struct CredentialArgs {
     #[arg(long, value_name = "DURATION", default_value = "10m", value_parser = parse_duration)]
     pub renew_before: Duration,
     /// Where cached certificates go (default: CCE_AUTOPILOT_CACHE_DIR, else
-    /// $XDG_CACHE_HOME/cce-autopilot/credentials, else ~/.cache/cce-autopilot/credentials).
+    /// $XDG_CACHE_HOME/cce-autopilot/credentials, else ~/.cache/cce-autopilot/credentials; on Windows
+    /// %LOCALAPPDATA%\cce-autopilot\credentials).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
 }

@@ -8,8 +8,6 @@ pub(crate) mod fetch;
 mod preview;
 mod prior;
 
-use std::path::Path;
-
 use cce_autopilot::model::Kubeconfig;
 use cce_autopilot::{Access, CertDuration, ClusterPhase};
 use cce_autopilot_kubeconfig::managed::{
@@ -251,7 +249,7 @@ pub(crate) fn kubeconfig_paths(file: &FileArgs) -> anyhow::Result<KubeconfigPath
     KubeconfigPaths::resolve(
         file.kubeconfig.as_deref(),
         std::env::var_os("KUBECONFIG").as_deref(),
-        std::env::var_os("HOME").as_deref().map(Path::new),
+        cce_autopilot_kubeconfig::platform::process_home().as_deref(),
     )
     .map_err(file_error)
 }
