@@ -173,7 +173,7 @@ fn replace_file(
     platform::give_to(tmp.as_file(), path, owner, notes)?;
     tmp.write_all(contents)?;
     tmp.as_file().sync_all()?;
-    tmp.persist(path).map_err(|e| e.error)?;
+    platform::persist(tmp, path)?;
     sync_dir(dir)
 }
 

@@ -145,6 +145,29 @@ pub(crate) fn give_to(
     Ok(())
 }
 
+/// Renames `tmp` over `path` atomically. On Windows the rename (`MoveFileEx`) is refused while another
+/// process has `path` open without sharing deletion — Go programs such as kubectl open files that way — so
+/// a refused rename is tried again for up to two seconds, as long as such a read lasts.
+pub(crate) fn persist(tmp: tempfile::NamedTempFile, path: &Path) -> io::Result<()> {
+    #[cfg(windows)]
+    {
+        let mut tmp = tmp;
+        for _ in 0..40 {
+            match tmp.persist(path) {
+                Ok(_) => return Ok(()),
+                Err(e) if e.error.kind() == io::ErrorKind::PermissionDenied => {
+                    tmp = e.file;
+                    std::thread::sleep(std::time::Duration::from_millis(50));
+                }
+                Err(e) => return Err(e.error),
+            }
+        }
+        tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+    }
+    #[cfg(not(windows))]
+    tmp.persist(path).map(|_| ()).map_err(|e| e.error)
+}
+
 /// The kernel's `protected_symlinks` rule for the link at `path` (Unix): a link in a sticky,
 /// world-writable directory is followed only when it belongs to the caller or to the directory's owner.
 #[cfg(unix)]
