@@ -50,29 +50,38 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<u8> {
         .faults(faults)
         .read_timeout(args.read_timeout)
         .max_connections(usize::try_from(args.max_connections).unwrap_or(usize::MAX));
+    // Signals are taken before the banner says we are up: a SIGTERM right after it is a clean stop.
+    let stop = stop_signal()?;
     let emulator = builder.start().await.context("cannot start the emulator")?;
     // With stdout closed the emulator serves all the same: whoever started it chose not to read the banner.
     let _ = super::common::print_stdout(&demo_banner(&emulator));
 
-    wait_for_signal().await?;
+    stop.await?;
     say!("stopping");
     emulator.shutdown().await;
     Ok(exit::OK)
 }
 
+/// SIGINT or SIGTERM, registered now, awaited later.
 #[cfg(unix)]
-async fn wait_for_signal() -> anyhow::Result<()> {
+fn stop_signal() -> anyhow::Result<impl Future<Output = anyhow::Result<()>>> {
     use tokio::signal::unix::{SignalKind, signal};
+    let mut interrupt = signal(SignalKind::interrupt())?;
     let mut term = signal(SignalKind::terminate())?;
-    tokio::select! {
-        r = tokio::signal::ctrl_c() => r?,
-        _ = term.recv() => {}
-    }
-    Ok(())
+    Ok(async move {
+        tokio::select! {
+            _ = interrupt.recv() => {}
+            _ = term.recv() => {}
+        }
+        Ok(())
+    })
 }
 
+/// Ctrl-C (Windows has no SIGTERM).
 #[cfg(not(unix))]
-async fn wait_for_signal() -> anyhow::Result<()> {
-    tokio::signal::ctrl_c().await?;
-    Ok(())
+fn stop_signal() -> anyhow::Result<impl Future<Output = anyhow::Result<()>>> {
+    Ok(async {
+        tokio::signal::ctrl_c().await?;
+        Ok(())
+    })
 }
