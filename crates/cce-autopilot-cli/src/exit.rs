@@ -18,6 +18,7 @@
 use std::process::ExitCode;
 
 use cce_autopilot::ErrorKind;
+use cce_autopilot_kubeconfig::Remedy;
 
 /// Success.
 pub const OK: u8 = 0;
@@ -73,6 +74,46 @@ impl CliError {
             code: FILE,
             message: message.into(),
         }
+    }
+}
+
+/// A kubeconfig-file error as one line of this command line: the library's message (which names no
+/// flag), then its remedy in this command's flags — the one place where a [`Remedy`] becomes a flag.
+pub fn kubeconfig_message(e: &cce_autopilot_kubeconfig::Error) -> String {
+    let message = crate::text::one_line(&e.to_string());
+    match e.remedy().and_then(flags_for) {
+        Some(flags) => format!("{message} ({flags})"),
+        None => message,
+    }
+}
+
+fn flags_for(remedy: Remedy) -> Option<&'static str> {
+    Some(match remedy {
+        Remedy::NameAFile => "name the file with --kubeconfig FILE",
+        Remedy::ForceWrite => "rerun with --force to replace it anyway",
+        Remedy::ReplaceOrRename => {
+            "choose other names with --alias/--user-alias, or pass --force to replace it"
+        }
+        Remedy::RemoveStaleLock => "rerun with --force-unlock to remove it",
+        Remedy::RemoveUnknownLock => {
+            "if no kubectl or other tool is editing it, rerun with --force-unlock --no-kubectl-running"
+        }
+        Remedy::InternalAccess => "use --access internal",
+        _ => return None,
+    })
+}
+
+/// What `main` prints for an error: [`kubeconfig_message`] for a kubeconfig-file error, else the chain.
+pub fn describe(error: &anyhow::Error) -> String {
+    if let Some(e) = error.downcast_ref::<cce_autopilot_kubeconfig::Error>() {
+        return kubeconfig_message(e);
+    }
+    let text = format!("{error:#}");
+    match error.downcast_ref::<cce_autopilot::Error>() {
+        Some(cce_autopilot::Error::UnknownCluster { nearest, .. }) if nearest.is_empty() => {
+            format!("{text} (`cce-autopilot clusters list`)")
+        }
+        _ => text,
     }
 }
 

@@ -37,7 +37,7 @@ fn main() -> ExitCode {
 fn fail(error: &anyhow::Error) -> ExitCode {
     let code = exit::code_for(error);
     if code != exit::OUTPUT_CLOSED {
-        say(&format!("error: {error:#}"));
+        say(&format!("error: {}", exit::describe(error)));
     }
     exit::exit_code(code)
 }

@@ -40,6 +40,15 @@ fn escape(text: &str, keep_newlines: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `text` on one line: its lines trimmed and joined with spaces, blank ones dropped.
+pub fn one_line(text: &str) -> String {
+    text.split(['\n', '\r'])
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,5 +61,6 @@ mod tests {
         assert_eq!(field("\u{202e}evil\u{9b}"), "\\u{202e}evil\\u{9b}");
         assert_eq!(lines("one\ntwo\x07"), "one\ntwo\\u{7}");
         assert_eq!(field("生产"), "生产");
+        assert_eq!(one_line("a\n  b\r\n\nc"), "a b c");
     }
 }

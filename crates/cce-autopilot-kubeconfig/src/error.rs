@@ -99,7 +99,7 @@ impl std::fmt::Display for LockHolder {
 pub enum Error {
     /// No kubeconfig path could be determined.
     #[error(
-        "cannot tell which kubeconfig file to use: no explicit path, KUBECONFIG names no file and HOME is not set; pass --kubeconfig <file>, set KUBECONFIG or set HOME"
+        "cannot tell which kubeconfig file to use: no explicit path, KUBECONFIG names no file and HOME is not set; name a file, set KUBECONFIG or set HOME"
     )]
     NoPath,
 
@@ -132,7 +132,7 @@ pub enum Error {
 
     /// A file that is not a kubeconfig: another `kind` or `apiVersion` (a manifest given by mistake).
     #[error(
-        "{path:?} is not a kubeconfig: it is kind {kind:?}, apiVersion {api_version:?}, and a kubeconfig is kind \"Config\", apiVersion \"v1\"; kubectl refuses it too (no kind {kind:?} is registered for version {api_version:?}) — name your kubeconfig with --kubeconfig (the file was left untouched)"
+        "{path:?} is not a kubeconfig: it is kind {kind:?}, apiVersion {api_version:?}, and a kubeconfig is kind \"Config\", apiVersion \"v1\"; kubectl refuses it too (no kind {kind:?} is registered for version {api_version:?}); name your kubeconfig file instead (the file was left untouched)"
     )]
     NotAKubeconfig {
         /// The file.
@@ -146,7 +146,7 @@ pub enum Error {
     /// A kubeconfig path that is not a regular file (a device, a FIFO, a socket, a directory): it is never
     /// read as a kubeconfig nor replaced by one.
     #[error(
-        "{path:?} is {what}, not a kubeconfig file: it is neither read nor replaced (renaming a file over it would destroy it); name a regular file with --kubeconfig"
+        "{path:?} is {what}, not a kubeconfig file: it is neither read nor replaced (renaming a file over it would destroy it); name a regular file instead"
     )]
     NotRegularFile {
         /// The path.
@@ -157,7 +157,7 @@ pub enum Error {
 
     /// A kubeconfig with other hard links: replacing it would leave them with the old content.
     #[error(
-        "{path:?} has {links} hard links: replacing it would leave the other names with the old content (nothing was written); rerun with --force to replace it anyway and break the link"
+        "{path:?} has {links} hard links: replacing it would leave the other names with the old content (nothing was written); the write can be forced, which breaks the link"
     )]
     HardLinked {
         /// The file.
@@ -168,7 +168,7 @@ pub enum Error {
 
     /// A kubeconfig without its owner's write permission: the user made it read-only.
     #[error(
-        "{path:?} is read-only (mode {mode:04o}): nothing was written; make it writable, or rerun with --force to replace it anyway"
+        "{path:?} is read-only (mode {mode:04o}): nothing was written; make it writable, or force the write"
     )]
     ReadOnly {
         /// The file.
@@ -202,7 +202,7 @@ pub enum Error {
 
     /// An entry to write has the name of an existing entry that this tool did not write.
     #[error(
-        "{kind} {name:?} already exists in {path:?} and was not written by cce-autopilot; pick another name (an alias) for the new entry, or pass --force-replace to overwrite it (nothing was written)"
+        "{kind} {name:?} already exists in {path:?} and was not written by cce-autopilot; choose other names for the new entries, or replace the existing one (nothing was written)"
     )]
     Collision {
         /// The list.
@@ -215,7 +215,7 @@ pub enum Error {
 
     /// An entry to write has the name of an entry of ours for another cluster.
     #[error(
-        "{kind} {name:?} already exists in {path:?} and belongs to cluster {cluster}; choose other names with --alias/--user-alias, or pass --force to replace it"
+        "{kind} {name:?} already exists in {path:?} and belongs to cluster {cluster}; choose other names for the new entries, or replace the existing ones"
     )]
     OwnedByAnotherCluster {
         /// The list.
@@ -291,7 +291,7 @@ pub enum Error {
 
     /// The lock file names a process of this host that no longer runs.
     #[error(
-        "stale lock {path:?}: held by {holder}; if no other kubeconfig update is running, rerun with --force-unlock to remove it"
+        "stale lock {path:?}: held by {holder}; it can be removed if no other kubeconfig update is running"
     )]
     StaleLock {
         /// The lock file.
@@ -326,6 +326,53 @@ pub enum Error {
     },
 }
 
+/// What the caller can do about an [`Error`]: a library user sets an option, a command line names its own
+/// flag (the messages of [`Error`] name none).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Remedy {
+    /// Name the kubeconfig file explicitly ([`crate::KubeconfigPaths::explicit`]).
+    NameAFile,
+    /// Replace a hard-linked or read-only file anyway ([`crate::UpdateOptions::force_write`]).
+    ForceWrite,
+    /// Replace entries this crate did not write, or another cluster's ([`crate::UpdateOptions::force_replace`],
+    /// `managed::MergeRequest::force`) — or choose other names ([`Remedy::OtherNames`]).
+    ReplaceOrRename,
+    /// Remove a lock whose holder no longer runs ([`crate::UpdateOptions::force_unlock`]).
+    RemoveStaleLock,
+    /// Remove a lock whose holder cannot be told, on the caller's word that nothing else edits the file
+    /// ([`crate::UpdateOptions::force_unlock_unknown`]).
+    RemoveUnknownLock,
+    /// Ask for the internal access (`managed::AccessChoice::Internal`).
+    InternalAccess,
+}
+
+impl Error {
+    /// What the caller can do about this error, when an option of this crate is the remedy.
+    pub fn remedy(&self) -> Option<Remedy> {
+        match self {
+            Error::NoPath | Error::NotAKubeconfig { .. } | Error::NotRegularFile { .. } => {
+                Some(Remedy::NameAFile)
+            }
+            Error::HardLinked { .. } | Error::ReadOnly { .. } => Some(Remedy::ForceWrite),
+            Error::Collision { .. } | Error::OwnedByAnotherCluster { .. } => {
+                Some(Remedy::ReplaceOrRename)
+            }
+            Error::StaleLock { .. } => Some(Remedy::RemoveStaleLock),
+            Error::LockTimeout { holder, .. } => match holder.liveness {
+                HolderLiveness::Dead => Some(Remedy::RemoveStaleLock),
+                HolderLiveness::Unknown => Some(Remedy::RemoveUnknownLock),
+                HolderLiveness::Alive => None,
+            },
+            Error::NoAccess {
+                access: cce_autopilot_model::Access::External,
+                ..
+            } => Some(Remedy::InternalAccess),
+            _ => None,
+        }
+    }
+}
+
 /// A `Result` whose error is [`Error`].
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
@@ -337,8 +384,8 @@ fn no_access_message(access: cce_autopilot_model::Access, offered: &[String]) ->
     };
     match access {
         cce_autopilot_model::Access::External => format!(
-            "the cluster has no public endpoint (the service returned the contexts: {offered}); use --access \
-             internal, or bind an elastic IP to the cluster first"
+            "the cluster has no public endpoint (the service returned the contexts: {offered}); ask for the \
+             internal access, or bind an elastic IP to the cluster first"
         ),
         cce_autopilot_model::Access::Internal => format!(
             "the service returned no usable internal context (contexts: {offered}); this answer cannot be merged"
@@ -352,9 +399,9 @@ fn lock_timeout_advice(holder: &LockHolder) -> &'static str {
         HolderLiveness::Alive => {
             "wait for it to finish and retry (a lock whose holder runs is never removed)"
         }
-        HolderLiveness::Dead => "rerun with --force-unlock to remove it: its holder no longer runs",
+        HolderLiveness::Dead => "it can be removed: its holder no longer runs",
         HolderLiveness::Unknown => {
-            "wait and retry; if you are sure no kubectl or other tool is editing this kubeconfig, rerun with --force-unlock --no-kubectl-running to remove it"
+            "wait and retry; if you are sure no kubectl or other tool is editing this kubeconfig, it can be removed"
         }
     }
 }

@@ -62,7 +62,7 @@ mod model;
 mod paths;
 pub mod platform;
 
-pub use error::{EntryKind, Error, HolderLiveness, LockHolder, Result};
+pub use error::{EntryKind, Error, HolderLiveness, LockHolder, Remedy, Result};
 pub use fs::{backup_path_for, write_atomic};
 pub use load::{KubeconfigSet, LoadedFile};
 pub use lock::{

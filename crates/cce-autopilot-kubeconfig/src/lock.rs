@@ -372,9 +372,13 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(err.contains("unknown process"), "{err}");
-        assert!(err.contains("--no-kubectl-running"), "{err}");
-        // Not provably stale: --force-unlock alone leaves it.
+        // Not provably stale: removing stale locks alone leaves it.
         let err = FileLock::acquire(&target, soon(30), Unlock::Stale).unwrap_err();
+        assert_eq!(
+            err.remedy(),
+            Some(crate::Remedy::RemoveUnknownLock),
+            "{err}"
+        );
         assert!(matches!(err, Error::LockTimeout { .. }), "{err}");
         assert!(lock_path_for(&target).exists());
         let lock = FileLock::acquire(&target, soon(30), Unlock::StaleOrUnknown).unwrap();

@@ -166,7 +166,8 @@ mod tests {
     fn nothing_to_go_on_is_an_error() {
         let err = KubeconfigPaths::resolve(None, None, None).unwrap_err();
         assert!(matches!(err, Error::NoPath));
-        assert!(err.to_string().contains("--kubeconfig"));
+        assert_eq!(err.remedy(), Some(crate::Remedy::NameAFile));
+        assert!(err.to_string().contains("name a file"), "{err}");
     }
 
     #[test]

@@ -146,7 +146,11 @@ fn a_stale_lock_is_reported_and_force_unlock_proceeds() {
             && msg.contains("no longer running"),
         "{msg}"
     );
-    assert!(msg.contains("--force-unlock"), "{msg}");
+    assert_eq!(
+        err.remedy(),
+        Some(kubefile::Remedy::RemoveStaleLock),
+        "{msg}"
+    );
     assert_eq!(fs::read(&file).unwrap(), before);
 
     let report = kubefile::update(

@@ -181,7 +181,9 @@ fn a_foreign_entry_of_the_same_name_is_refused_and_the_file_untouched() {
         "{msg}"
     );
     assert!(
-        msg.contains("\"theirs\"") && msg.contains("config") && msg.contains("--force-replace"),
+        msg.contains("\"theirs\"")
+            && msg.contains("config")
+            && msg.contains("replace the existing one"),
         "{msg}"
     );
     assert_eq!(fs::read(&file).unwrap(), before);

@@ -215,7 +215,7 @@ fn request_id_suffix(request_id: Option<&str>) -> String {
 
 fn nearest_suffix(nearest: &[String]) -> String {
     match nearest {
-        [] => "; `cce-autopilot clusters list` shows them".to_owned(),
+        [] => "; the cluster list shows every name".to_owned(),
         names => format!("; did you mean {}?", names.join(" or ")),
     }
 }

@@ -68,7 +68,7 @@ pub fn check(real: &Path, shown: &Path, force: bool) -> Result<(Option<Existing>
             });
         }
         notes.push(format!(
-            "{} was read-only ({mode:04o}): replaced as asked (--force)",
+            "{} was read-only ({mode:04o}): replaced, as the write was forced",
             shown.display()
         ));
     }

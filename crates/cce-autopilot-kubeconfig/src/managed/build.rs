@@ -147,7 +147,7 @@ impl ClusterEntries {
         let mut insecure = Vec::new();
         if opts.tls_server_name.is_some() && !accesses.contains(&Access::External) {
             warnings.push(format!(
-                "cluster {}: --tls-server-name ignored: only its internal endpoint is written",
+                "cluster {}: the TLS server name was not used: only its internal endpoint is written",
                 target.cluster_id
             ));
         }
@@ -285,7 +285,8 @@ mod tests {
                 ),
                 "{err}"
             );
-            assert!(err.to_string().contains("--access internal"), "{err}");
+            assert_eq!(err.remedy(), Some(crate::Remedy::InternalAccess), "{err}");
+            assert!(err.to_string().contains("internal access"), "{err}");
         }
     }
 

@@ -356,10 +356,8 @@ mod tests {
             matches!(&err, Error::Collision { kind: EntryKind::Cluster, name, .. } if name == "theirs")
         );
         let msg = err.to_string();
-        assert!(
-            msg.contains("--force-replace") && msg.contains("alias"),
-            "{msg}"
-        );
+        assert!(msg.contains("choose other names"), "{msg}");
+        assert_eq!(err.remedy(), Some(crate::Remedy::ReplaceOrRename));
         let forced = plan(&set, &upsert, true).unwrap();
         assert_eq!(
             forced.report.changes[0].action,

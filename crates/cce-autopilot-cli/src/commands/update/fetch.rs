@@ -100,7 +100,7 @@ fn progress_bar(count: usize) -> ProgressBar {
 pub fn failure_line(cluster_id: &str, error: &anyhow::Error) -> String {
     let mut line = format!(
         "cluster {cluster_id}: {}",
-        super::one_line(&format!("{error:#}"))
+        crate::text::one_line(&format!("{error:#}"))
     );
     let request_id = error
         .chain()

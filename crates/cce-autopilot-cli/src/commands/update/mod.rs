@@ -197,7 +197,7 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
     for (id, err) in outcome.failures {
         failures.push((
             id,
-            anyhow::Error::new(CliError::file(one_line(&err.to_string()))),
+            anyhow::Error::new(CliError::file(exit::kubeconfig_message(&err))),
         ));
     }
     failures.sort_by_key(|(id, _)| ids.iter().position(|c| c == id));
@@ -272,7 +272,7 @@ fn entry_error(e: kubefile::Error) -> anyhow::Error {
     };
     CliError {
         code,
-        message: e.to_string(),
+        message: exit::kubeconfig_message(&e),
     }
     .into()
 }
@@ -304,25 +304,9 @@ fn all_failed(mut failures: Vec<(String, anyhow::Error)>) -> anyhow::Error {
     .into()
 }
 
-/// A file-layer error as one line with exit code 6; a name collision speaks of this command's flags.
+/// A file-layer error as one line with exit code 6, its remedy in this command's flags.
 pub(crate) fn file_error(e: kubefile::Error) -> anyhow::Error {
-    let message = match e {
-        kubefile::Error::Collision { kind, name, path } => format!(
-            "{kind} {name:?} already exists in {} and was not written by cce-autopilot; choose other names with --alias/--user-alias, or pass --force to replace it (nothing was written)",
-            path.display()
-        ),
-        other => one_line(&other.to_string()),
-    };
-    CliError::file(message).into()
-}
-
-/// `text` on one line.
-pub(crate) fn one_line(text: &str) -> String {
-    text.split(['\n', '\r'])
-        .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .collect::<Vec<_>>()
-        .join(" ")
+    CliError::file(exit::kubeconfig_message(&e)).into()
 }
 
 /// One warning for every context written with `insecure-skip-tls-verify`.
@@ -353,10 +337,5 @@ mod tests {
         let two = insecure_warning(&["a", "b"]).unwrap();
         assert!(two.starts_with("warning: 2 contexts skip"), "{two}");
         assert!(two.ends_with(": a, b"), "{two}");
-    }
-
-    #[test]
-    fn one_line_joins_lines() {
-        assert_eq!(one_line("a\n  b\r\n\nc"), "a b c");
     }
 }
