@@ -162,6 +162,7 @@ fn merge(data: &[u8], before: &KubeconfigFile) {
                     .contexts
                     .iter()
                     .any(|c| c.name == NAME && !c.is_owned()),
+                other => panic!("a collision in an unknown list {other:?}"),
             };
             assert!(
                 foreign,

@@ -23,12 +23,12 @@ pub const SPEC_PATH: &str = "openapi/cce-autopilot.yaml";
 pub const REPLACEMENTS: &[(&str, &str)] = &[
     ("CertDuration", "cce_autopilot_model::CertDuration"),
     ("Config", "cce_autopilot_model::Kubeconfig"),
-    ("Clusters", "cce_autopilot_model::NamedCluster"),
-    ("ClusterCert", "cce_autopilot_model::ClusterCert"),
-    ("Users", "cce_autopilot_model::NamedUser"),
-    ("User", "cce_autopilot_model::User"),
-    ("Contexts", "cce_autopilot_model::NamedContext"),
-    ("Context", "cce_autopilot_model::Context"),
+    ("Clusters", "cce_autopilot_model::AnswerNamedCluster"),
+    ("ClusterCert", "cce_autopilot_model::AnswerCluster"),
+    ("Users", "cce_autopilot_model::AnswerNamedUser"),
+    ("User", "cce_autopilot_model::AnswerUser"),
+    ("Contexts", "cce_autopilot_model::AnswerNamedContext"),
+    ("Context", "cce_autopilot_model::AnswerContext"),
     (
         "AutopilotClusterList",
         "cce_autopilot_model::AutopilotClusterList",

@@ -10,6 +10,7 @@ use rand::{Rng as _, SeedableRng as _};
 /// [`EmulatorHandle::set_faults`](crate::EmulatorHandle::set_faults), over the routes of the
 /// [`FaultScope`] only.
 #[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[non_exhaustive]
 pub enum Trigger {
     /// No call.
     #[default]
@@ -45,6 +46,7 @@ impl Trigger {
 
 /// The status of a refused call.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum RejectStatus {
     /// 429, gateway throttling: `APIGW.0308`.
     #[default]
@@ -65,6 +67,7 @@ impl RejectStatus {
 
 /// Which routes faults apply to.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FaultScope {
     /// Only the cluster-certificate API (`/autopilot/...`): the service under test.
     #[default]
@@ -179,6 +182,7 @@ impl Faults {
 
 /// What happened to a call because of a fault.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum FaultKind {
     /// Answered with 429 or 503 instead of being handled.
     Rejected,

@@ -189,6 +189,7 @@ impl EmulatorHandle {
         match access {
             Access::Internal => Some(cluster.internal_url.clone()),
             Access::External => cluster.external_url.clone(),
+            _ => None,
         }
     }
 

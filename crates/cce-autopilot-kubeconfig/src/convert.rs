@@ -9,11 +9,11 @@ use cce_autopilot_model as model;
 use crate::error::{Error, Result};
 use crate::model::{Cluster, Context, KubeconfigFile, NamedCluster, NamedContext, NamedUser, User};
 
-impl TryFrom<&model::ClusterCert> for Cluster {
+impl TryFrom<&model::AnswerCluster> for Cluster {
     type Error = Error;
 
     /// `server`, `certificate-authority-data`, `insecure-skip-tls-verify`.
-    fn try_from(c: &model::ClusterCert) -> Result<Self> {
+    fn try_from(c: &model::AnswerCluster) -> Result<Self> {
         Ok(Cluster {
             server: Some(c.server.clone()),
             certificate_authority_data: c.certificate_authority_data.clone(),
@@ -23,11 +23,11 @@ impl TryFrom<&model::ClusterCert> for Cluster {
     }
 }
 
-impl TryFrom<&model::User> for User {
+impl TryFrom<&model::AnswerUser> for User {
     type Error = Error;
 
     /// `client-certificate-data`, `client-key-data`.
-    fn try_from(u: &model::User) -> Result<Self> {
+    fn try_from(u: &model::AnswerUser) -> Result<Self> {
         Ok(User {
             client_certificate_data: u.client_certificate_data.clone(),
             client_key_data: u.client_key_data.clone(),
@@ -36,11 +36,11 @@ impl TryFrom<&model::User> for User {
     }
 }
 
-impl TryFrom<&model::Context> for Context {
+impl TryFrom<&model::AnswerContext> for Context {
     type Error = Error;
 
     /// `cluster`, `user`.
-    fn try_from(c: &model::Context) -> Result<Self> {
+    fn try_from(c: &model::AnswerContext) -> Result<Self> {
         Ok(Context {
             cluster: Some(c.cluster.clone()),
             user: Some(c.user.clone()),

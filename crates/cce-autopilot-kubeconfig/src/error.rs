@@ -7,6 +7,7 @@ use std::time::Duration;
 
 /// Which list of a kubeconfig file an entry belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum EntryKind {
     /// An entry of `clusters`.
     Cluster,
@@ -44,6 +45,7 @@ impl std::fmt::Display for EntryKind {
 
 /// Whether the process named in a lock file still runs.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum HolderLiveness {
     /// `/proc/<pid>` exists (and is not a zombie) on this host.
     Alive,
@@ -387,8 +389,8 @@ fn no_access_message(access: cce_autopilot_model::Access, offered: &[String]) ->
             "the cluster has no public endpoint (the service returned the contexts: {offered}); ask for the \
              internal access, or bind an elastic IP to the cluster first"
         ),
-        cce_autopilot_model::Access::Internal => format!(
-            "the service returned no usable internal context (contexts: {offered}); this answer cannot be merged"
+        other => format!(
+            "the service returned no usable {other} context (contexts: {offered}); this answer cannot be merged"
         ),
     }
 }

@@ -53,6 +53,7 @@
 mod convert;
 mod edit;
 mod error;
+pub mod exec_credential;
 pub mod fs;
 mod load;
 mod lock;

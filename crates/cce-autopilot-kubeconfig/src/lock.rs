@@ -30,6 +30,7 @@ pub fn lock_path_for(target: &Path) -> PathBuf {
 
 /// Which locks of other processes [`FileLock::acquire`] may remove.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Unlock {
     /// None: a lock in the way is waited for, then reported.
     #[default]

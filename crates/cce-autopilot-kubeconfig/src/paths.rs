@@ -9,6 +9,7 @@ use crate::platform::Platform;
 
 /// Where the list of kubeconfig files came from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum PathSource {
     /// An explicit path (`--kubeconfig`): the only file read and written.
     Explicit,

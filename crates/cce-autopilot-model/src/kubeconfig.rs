@@ -29,13 +29,13 @@ pub struct Kubeconfig {
     pub preferences: Option<Extra>,
     /// Cluster entries: `internalCluster`, and `externalCluster` when the cluster has a public IP.
     #[serde(default)]
-    pub clusters: Vec<NamedCluster>,
+    pub clusters: Vec<AnswerNamedCluster>,
     /// User entries: one, named `user`.
     #[serde(default)]
-    pub users: Vec<NamedUser>,
+    pub users: Vec<AnswerNamedUser>,
     /// Context entries: `internal`, and `external` when the cluster has a public IP.
     #[serde(default)]
-    pub contexts: Vec<NamedContext>,
+    pub contexts: Vec<AnswerNamedContext>,
     /// `external` when the cluster has a public IP, else `internal`.
     #[serde(
         rename = "current-context",
@@ -50,11 +50,11 @@ pub struct Kubeconfig {
 
 /// A named cluster entry (the spec's `Clusters`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct NamedCluster {
+pub struct AnswerNamedCluster {
     /// `internalCluster` or `externalCluster`.
     pub name: String,
     /// How to reach the API server.
-    pub cluster: ClusterCert,
+    pub cluster: AnswerCluster,
     /// Fields this version does not know.
     #[serde(flatten)]
     pub extra: Extra,
@@ -62,7 +62,7 @@ pub struct NamedCluster {
 
 /// How to reach and trust a cluster's API server (the spec's `ClusterCert`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct ClusterCert {
+pub struct AnswerCluster {
     /// API server URL, e.g. `https://192.168.1.7:5443`.
     #[serde(default)]
     pub server: String,
@@ -87,11 +87,11 @@ pub struct ClusterCert {
 
 /// A named user entry (the spec's `Users`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct NamedUser {
+pub struct AnswerNamedUser {
     /// `user`.
     pub name: String,
     /// The client certificate and key.
-    pub user: User,
+    pub user: AnswerUser,
     /// Fields this version does not know.
     #[serde(flatten)]
     pub extra: Extra,
@@ -99,7 +99,7 @@ pub struct NamedUser {
 
 /// Client certificate and key (the spec's `User`). `Debug` redacts the key.
 #[derive(Clone, Default, PartialEq, Serialize, Deserialize)]
-pub struct User {
+pub struct AnswerUser {
     /// Base64 of the client certificate in PEM.
     #[serde(
         rename = "client-certificate-data",
@@ -119,9 +119,9 @@ pub struct User {
     pub extra: Extra,
 }
 
-impl fmt::Debug for User {
+impl fmt::Debug for AnswerUser {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("User")
+        f.debug_struct("AnswerUser")
             .field("client_certificate_data", &self.client_certificate_data)
             .field(
                 "client_key_data",
@@ -145,11 +145,11 @@ impl fmt::Debug for RedactedKeys<'_> {
 
 /// A named context entry (the spec's `Contexts`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct NamedContext {
+pub struct AnswerNamedContext {
     /// `internal` or `external`.
     pub name: String,
     /// The cluster and user it pairs.
-    pub context: Context,
+    pub context: AnswerContext,
     /// Fields this version does not know.
     #[serde(flatten)]
     pub extra: Extra,
@@ -157,7 +157,7 @@ pub struct NamedContext {
 
 /// A context: which cluster with which user (the spec's `Context`).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
-pub struct Context {
+pub struct AnswerContext {
     /// Name of a cluster entry.
     #[serde(default)]
     pub cluster: String,
@@ -171,6 +171,7 @@ pub struct Context {
 
 /// Private (`internal`) or public (`external`) access to the API server, as the service names its contexts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[non_exhaustive]
 pub enum Access {
     /// Through the VPC: context `internal`, cluster `internalCluster`.
     Internal,
@@ -223,11 +224,11 @@ impl FromStr for Access {
 #[derive(Clone, Copy, Debug)]
 pub struct AccessEntry<'a> {
     /// The context entry.
-    pub context: &'a NamedContext,
+    pub context: &'a AnswerNamedContext,
     /// The cluster entry it names.
-    pub cluster: &'a NamedCluster,
+    pub cluster: &'a AnswerNamedCluster,
     /// The user entry it names.
-    pub user: &'a NamedUser,
+    pub user: &'a AnswerNamedUser,
 }
 
 /// A `*-data` field that is not base64.
@@ -254,7 +255,7 @@ fn decode(field: &'static str, data: Option<&str>) -> Result<Option<Vec<u8>>, De
     .transpose()
 }
 
-impl ClusterCert {
+impl AnswerCluster {
     /// The cluster CA certificate as PEM bytes, if present.
     pub fn certificate_authority_pem(&self) -> Result<Option<Vec<u8>>, DecodeError> {
         decode(
@@ -264,7 +265,7 @@ impl ClusterCert {
     }
 }
 
-impl User {
+impl AnswerUser {
     /// The client certificate as PEM bytes, if present.
     pub fn client_certificate_pem(&self) -> Result<Option<Vec<u8>>, DecodeError> {
         decode(
@@ -281,17 +282,17 @@ impl User {
 
 impl Kubeconfig {
     /// The cluster entry named `name`.
-    pub fn cluster(&self, name: &str) -> Option<&NamedCluster> {
+    pub fn cluster(&self, name: &str) -> Option<&AnswerNamedCluster> {
         self.clusters.iter().find(|c| c.name == name)
     }
 
     /// The user entry named `name`.
-    pub fn user(&self, name: &str) -> Option<&NamedUser> {
+    pub fn user(&self, name: &str) -> Option<&AnswerNamedUser> {
         self.users.iter().find(|u| u.name == name)
     }
 
     /// The context entry named `name`.
-    pub fn context(&self, name: &str) -> Option<&NamedContext> {
+    pub fn context(&self, name: &str) -> Option<&AnswerNamedContext> {
         self.contexts.iter().find(|c| c.name == name)
     }
 
@@ -497,9 +498,9 @@ mod tests {
             int.user.user.client_key_pem().unwrap().unwrap(),
             b"KEY-SECRET"
         );
-        let bad = User {
+        let bad = AnswerUser {
             client_key_data: Some("not base64!".into()),
-            ..User::default()
+            ..AnswerUser::default()
         };
         let err = bad.client_key_pem().unwrap_err();
         assert_eq!(err.field, "client-key-data");

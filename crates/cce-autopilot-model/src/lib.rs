@@ -38,9 +38,9 @@ pub use cluster::{
 pub use duration::{CertDuration, DurationTooLong, InvalidDuration, five_years_after};
 pub use error_body::ErrorBody;
 pub use kubeconfig::{
-    Access, AccessEntry, ClusterCert, Context, DOCUMENT_CLUSTER_NAMES, DOCUMENT_CONTEXT_NAMES,
-    DOCUMENT_USER_NAMES, DecodeError, Kubeconfig, NamedCluster, NamedContext, NamedUser,
-    UnknownAccess, User,
+    Access, AccessEntry, AnswerCluster, AnswerContext, AnswerNamedCluster, AnswerNamedContext,
+    AnswerNamedUser, AnswerUser, DOCUMENT_CLUSTER_NAMES, DOCUMENT_CONTEXT_NAMES,
+    DOCUMENT_USER_NAMES, DecodeError, Kubeconfig, UnknownAccess,
 };
 
 /// Unknown JSON fields kept verbatim so that a round trip loses nothing.

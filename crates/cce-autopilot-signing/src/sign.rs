@@ -13,6 +13,7 @@ use crate::{
 
 /// The signature algorithm.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Algorithm {
     /// `SDK-HMAC-SHA256`: the SK itself is the HMAC key. What CCE uses.
     #[default]

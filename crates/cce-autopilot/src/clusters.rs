@@ -6,10 +6,10 @@ use cce_autopilot_model::{Access, AutopilotCluster, ClusterPhase};
 use crate::client::{Client, check_id};
 use crate::{Error, Result};
 
-/// A cluster, with the fields a client needs typed; [`Cluster::details`] has the whole answer.
+/// A cluster, with the fields a client needs typed; [`ClusterSummary::details`] has the whole answer.
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
-pub struct Cluster {
+pub struct ClusterSummary {
     /// The id, what [`Client::cluster_cert`] takes.
     pub id: String,
     /// The name, unique in the project.
@@ -36,7 +36,7 @@ pub struct Endpoint {
     pub access: Option<Access>,
 }
 
-impl Cluster {
+impl ClusterSummary {
     /// The typed view of an answer; an answer without an id cannot be used for anything and is an error.
     pub(crate) fn from_model(details: AutopilotCluster) -> Result<Self> {
         let id = details
@@ -67,7 +67,7 @@ impl Cluster {
                 },
             })
             .collect();
-        Ok(Cluster {
+        Ok(ClusterSummary {
             id,
             name: details.metadata.name.clone(),
             alias,
@@ -93,15 +93,20 @@ impl Cluster {
 /// else the only one of that alias. No match is [`Error::UnknownCluster`] with the nearest names; two
 /// matches of the same kind are [`Error::AmbiguousCluster`]. No request is made: resolve many names
 /// against one list.
-pub fn find<'a>(clusters: &'a [Cluster], query: &str, project_id: &str) -> Result<&'a Cluster> {
+pub fn find<'a>(
+    clusters: &'a [ClusterSummary],
+    query: &str,
+    project_id: &str,
+) -> Result<&'a ClusterSummary> {
     if let Some(cluster) = clusters.iter().find(|c| c.id == query) {
         return Ok(cluster);
     }
-    type Key = fn(&Cluster) -> Option<&str>;
+    type Key = fn(&ClusterSummary) -> Option<&str>;
     let by_name: Key = |c| Some(c.name.as_str());
     let by_alias: Key = |c| c.alias.as_deref();
     for key in [by_name, by_alias] {
-        let matches: Vec<&Cluster> = clusters.iter().filter(|c| key(c) == Some(query)).collect();
+        let matches: Vec<&ClusterSummary> =
+            clusters.iter().filter(|c| key(c) == Some(query)).collect();
         match matches.as_slice() {
             [one] => return Ok(one),
             [] => {}
@@ -125,7 +130,7 @@ pub fn find<'a>(clusters: &'a [Cluster], query: &str, project_id: &str) -> Resul
 }
 
 /// Up to three names or aliases near `query`, best first: the typos a user may have made.
-fn nearest(clusters: &[Cluster], query: &str) -> Vec<String> {
+fn nearest(clusters: &[ClusterSummary], query: &str) -> Vec<String> {
     let mut scored: Vec<(f64, String)> = clusters
         .iter()
         .flat_map(|c| std::iter::once(c.name.clone()).chain(c.alias.clone()))
@@ -160,7 +165,7 @@ impl ListClusters<'_> {
     }
 
     /// Sends the call; the clusters in the order the service lists them.
-    pub async fn send(self) -> Result<Vec<Cluster>> {
+    pub async fn send(self) -> Result<Vec<ClusterSummary>> {
         let client = self.client;
         let ctx = client.call_context().await?;
         let mut call = client
@@ -178,7 +183,7 @@ impl ListClusters<'_> {
             .into_inner()
             .items
             .into_iter()
-            .map(Cluster::from_model)
+            .map(ClusterSummary::from_model)
             .collect()
     }
 }
@@ -193,7 +198,7 @@ pub struct ShowCluster<'a> {
 
 impl ShowCluster<'_> {
     /// Sends the call. An unknown id is the service's 404 ([`Error::Service`]).
-    pub async fn send(self) -> Result<Cluster> {
+    pub async fn send(self) -> Result<ClusterSummary> {
         check_id("cluster id", &self.cluster_id)?;
         let client = self.client;
         let ctx = client.call_context().await?;
@@ -204,7 +209,7 @@ impl ShowCluster<'_> {
             .cluster_id(self.cluster_id)
             .send();
         let response = client.run(ctx, "a cluster", call).await?;
-        Cluster::from_model(response.into_inner())
+        ClusterSummary::from_model(response.into_inner())
     }
 }
 
@@ -227,7 +232,7 @@ impl Client {
     }
 
     /// The cluster that `name_or_id` names in the client's project (see [`find`]): one list call.
-    pub async fn find_cluster(&self, name_or_id: &str) -> Result<Cluster> {
+    pub async fn find_cluster(&self, name_or_id: &str) -> Result<ClusterSummary> {
         let clusters = self.clusters().send().await?;
         let project_id = self.project_id().await?;
         find(&clusters, name_or_id, &project_id).cloned()
@@ -239,7 +244,7 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn cluster(id: &str, name: &str, alias: Option<&str>) -> Cluster {
+    fn cluster(id: &str, name: &str, alias: Option<&str>) -> ClusterSummary {
         let details: AutopilotCluster = serde_json::from_value(json!({
             "metadata": {"name": name, "uid": id, "alias": alias.unwrap_or(name)},
             "status": {"phase": "Available", "endpoints": [
@@ -248,10 +253,10 @@ mod tests {
                 {"url": "https://x", "type": "Satellite"}]}
         }))
         .unwrap();
-        Cluster::from_model(details).unwrap()
+        ClusterSummary::from_model(details).unwrap()
     }
 
-    fn project() -> Vec<Cluster> {
+    fn project() -> Vec<ClusterSummary> {
         vec![
             cluster("id-1", "prod", Some("Production")),
             cluster("id-2", "staging", None),
@@ -311,6 +316,6 @@ mod tests {
         assert_eq!(c.phase, ClusterPhase::Available);
         let no_id: AutopilotCluster =
             serde_json::from_value(json!({"metadata": {"name": "x"}})).unwrap();
-        assert!(Cluster::from_model(no_id).is_err());
+        assert!(ClusterSummary::from_model(no_id).is_err());
     }
 }

@@ -27,6 +27,7 @@
 mod answer;
 mod builder;
 mod cert;
+pub mod certificate;
 mod chain;
 mod client;
 mod clients;
@@ -58,14 +59,15 @@ mod generated {
 }
 
 pub use builder::ClientBuilder;
+// What a user names when calling the client; the answer's parts are in [`model`].
 pub use cce_autopilot_model::{
-    Access, AccessEntry, CertDuration, ClusterPhase, Context, DurationTooLong, ErrorBody,
-    InvalidDuration, Kubeconfig, NamedCluster, NamedContext, NamedUser, User,
+    Access, CertDuration, ClusterPhase, DurationTooLong, InvalidDuration, Kubeconfig,
 };
+pub use cce_autopilot_signing::SecretKey;
 pub use cert::{ClusterCert, ClusterCertRequest};
 pub use chain::LocalIdentity;
 pub use client::{Client, check_id};
-pub use clusters::{Cluster, Endpoint, ListClusters, ShowCluster, find as find_cluster};
+pub use clusters::{ClusterSummary, Endpoint, ListClusters, ShowCluster, find as find_cluster};
 pub use credentials::{BoxFuture, Credentials, ProvideCredentials};
 pub use env::Environment;
 pub use error::{Error, ErrorKind, Result, ServiceError};

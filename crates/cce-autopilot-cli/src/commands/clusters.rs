@@ -1,6 +1,6 @@
 //! `clusters list`: the clusters of the project, as a table for people or JSON for scripts.
 
-use cce_autopilot::{Cluster, ClusterPhase};
+use cce_autopilot::{ClusterPhase, ClusterSummary};
 use serde_json::{Value, json};
 
 use crate::cli::{DEFAULT_TIMEOUT, GlobalArgs, ListArgs, ListFormat};
@@ -28,7 +28,7 @@ pub async fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<u8> {
 }
 
 /// One cluster for scripts.
-pub fn to_json(c: &Cluster) -> Value {
+pub fn to_json(c: &ClusterSummary) -> Value {
     json!({
         "name": c.name,
         "id": c.id,
@@ -43,7 +43,7 @@ pub fn to_json(c: &Cluster) -> Value {
 }
 
 /// NAME, ID, PHASE, VERSION, ENDPOINTS, aligned.
-pub fn table(clusters: &[Cluster]) -> String {
+pub fn table(clusters: &[ClusterSummary]) -> String {
     let rows: Vec<[String; 5]> = clusters
         .iter()
         .map(|c| {

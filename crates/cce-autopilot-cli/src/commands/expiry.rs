@@ -7,7 +7,7 @@ use cce_autopilot_kubeconfig::managed::OwnerMark;
 use cce_autopilot_kubeconfig::{KubeconfigPaths, KubeconfigSet};
 use time::OffsetDateTime;
 
-use super::inspect::certificate::{Certificate, rfc3339};
+use cce_autopilot::certificate::{Certificate, rfc3339};
 
 /// How far ahead `update` and `inspect` warn.
 pub const WARN_WITHIN: Duration = Duration::from_secs(7 * 86_400);

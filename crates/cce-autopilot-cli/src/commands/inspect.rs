@@ -2,7 +2,6 @@
 //! its key belongs to it and whether the cluster's CA signed it — read from the kubeconfig files kubectl
 //! would read. Never prints key material.
 
-pub mod certificate;
 mod report;
 
 use std::path::{Path, PathBuf};
@@ -17,7 +16,7 @@ use cce_autopilot_kubeconfig::{
     PathSource, User,
 };
 
-use certificate::{Certificate, rfc3339};
+use cce_autopilot::certificate::{self, Certificate, rfc3339};
 pub use report::{
     CertStatus, CertificateReport, ContextReport, CredentialKind, ExecReport, Report, days_phrase,
 };
@@ -344,7 +343,7 @@ fn credential_kind(user: &User) -> CredentialKind {
 }
 
 fn certificate_report(
-    facts: &certificate::Facts,
+    facts: &certificate::CertificateFacts,
     source: String,
     now: OffsetDateTime,
 ) -> CertificateReport {
@@ -475,14 +474,15 @@ mod tests {
     #[test]
     fn status_follows_the_clock() {
         let now = OffsetDateTime::now_utc();
-        let facts = |from_days: i64, to_days: i64| certificate::Facts {
+        let facts = |from_days: i64, to_days: i64| certificate::CertificateFacts {
             subject: String::new(),
             issuer: String::new(),
             serial: String::new(),
             not_before: now + time::Duration::days(from_days),
             not_after: now + time::Duration::days(to_days),
         };
-        let status = |f: certificate::Facts| certificate_report(&f, String::new(), now).status;
+        let status =
+            |f: certificate::CertificateFacts| certificate_report(&f, String::new(), now).status;
         assert_eq!(status(facts(-1, 30)), CertStatus::Valid);
         assert_eq!(status(facts(-1, 3)), CertStatus::Expiring);
         assert_eq!(status(facts(-3, -1)), CertStatus::Expired);

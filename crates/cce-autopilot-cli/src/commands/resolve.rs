@@ -2,7 +2,7 @@
 //! number of them, before any certificate is asked for. Credentials that may not list clusters (a 403)
 //! still work with ids, with one note.
 
-use cce_autopilot::{Client, Cluster, ClusterPhase};
+use cce_autopilot::{Client, ClusterPhase, ClusterSummary};
 
 /// One resolved `--cluster` value.
 #[derive(Clone, Debug, PartialEq)]
@@ -14,7 +14,7 @@ pub struct Resolved {
     /// Its name, when the list could be had.
     pub name: Option<String>,
     /// The whole cluster, when the list could be had.
-    pub cluster: Option<Cluster>,
+    pub cluster: Option<ClusterSummary>,
 }
 
 impl Resolved {
@@ -68,7 +68,7 @@ pub async fn resolve_ids(client: &Client, queries: &[String]) -> anyhow::Result<
 pub async fn list(
     client: &Client,
     status: Option<ClusterPhase>,
-) -> anyhow::Result<Option<Vec<Cluster>>> {
+) -> anyhow::Result<Option<Vec<ClusterSummary>>> {
     let mut call = client.clusters();
     if let Some(status) = status {
         call = call.status(status);

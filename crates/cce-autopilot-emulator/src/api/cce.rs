@@ -11,8 +11,8 @@ use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use cce_autopilot_model::{
-    Access, CertDuration, ClusterCert, Context, Kubeconfig, NamedCluster, NamedContext, NamedUser,
-    User,
+    Access, AnswerCluster, AnswerContext, AnswerNamedCluster, AnswerNamedContext, AnswerNamedUser,
+    AnswerUser, CertDuration, Kubeconfig,
 };
 use cce_autopilot_signing::HEADER_PROJECT_ID;
 use serde_json::Value;
@@ -102,25 +102,25 @@ pub(crate) fn not_after(not_before: OffsetDateTime, duration: CertDuration) -> O
 
 /// The kubeconfig of the document: `internalCluster` (+ `externalCluster` with a public IP), one `user`.
 fn kubeconfig(cluster: &Cluster, cert_pem: &str, key_pem: &str) -> Kubeconfig {
-    let mut clusters = vec![NamedCluster {
+    let mut clusters = vec![AnswerNamedCluster {
         name: Access::Internal.cluster_name().to_owned(),
-        cluster: ClusterCert {
+        cluster: AnswerCluster {
             server: cluster.internal_url.clone(),
             certificate_authority_data: Some(STANDARD.encode(cluster.ca.cert_pem())),
-            ..ClusterCert::default()
+            ..AnswerCluster::default()
         },
-        ..NamedCluster::default()
+        ..AnswerNamedCluster::default()
     }];
     let mut contexts = vec![context(Access::Internal)];
     if let Some(external) = &cluster.external_url {
-        clusters.push(NamedCluster {
+        clusters.push(AnswerNamedCluster {
             name: Access::External.cluster_name().to_owned(),
-            cluster: ClusterCert {
+            cluster: AnswerCluster {
                 server: external.clone(),
                 insecure_skip_tls_verify: Some(true),
-                ..ClusterCert::default()
+                ..AnswerCluster::default()
             },
-            ..NamedCluster::default()
+            ..AnswerNamedCluster::default()
         });
         contexts.push(context(Access::External));
     }
@@ -134,14 +134,14 @@ fn kubeconfig(cluster: &Cluster, cert_pem: &str, key_pem: &str) -> Kubeconfig {
         api_version: Some("v1".to_owned()),
         preferences: Some(serde_json::Map::new()),
         clusters,
-        users: vec![NamedUser {
+        users: vec![AnswerNamedUser {
             name: USER_NAME.to_owned(),
-            user: User {
+            user: AnswerUser {
                 client_certificate_data: Some(STANDARD.encode(cert_pem)),
                 client_key_data: Some(STANDARD.encode(key_pem)),
-                ..User::default()
+                ..AnswerUser::default()
             },
-            ..NamedUser::default()
+            ..AnswerNamedUser::default()
         }],
         contexts,
         current_context: Some(current.context_name().to_owned()),
@@ -149,15 +149,15 @@ fn kubeconfig(cluster: &Cluster, cert_pem: &str, key_pem: &str) -> Kubeconfig {
     }
 }
 
-fn context(access: Access) -> NamedContext {
-    NamedContext {
+fn context(access: Access) -> AnswerNamedContext {
+    AnswerNamedContext {
         name: access.context_name().to_owned(),
-        context: Context {
+        context: AnswerContext {
             cluster: access.cluster_name().to_owned(),
             user: USER_NAME.to_owned(),
-            ..Context::default()
+            ..AnswerContext::default()
         },
-        ..NamedContext::default()
+        ..AnswerNamedContext::default()
     }
 }
 

@@ -25,8 +25,8 @@ use sha2::{Digest as _, Sha256};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
-use crate::commands::inspect::certificate::rfc3339;
 use crate::exit::CliError;
+use cce_autopilot::certificate::rfc3339;
 
 /// The format version of a cache file; a file of another version is a miss.
 const VERSION: u32 = 2;
@@ -79,7 +79,7 @@ pub struct CachedCredential {
     pub key_pem: String,
     /// The certificate's `notAfter`.
     pub not_after: OffsetDateTime,
-    /// The fingerprint of the cluster CA it was issued under ([`super::exec_info::ca_fingerprint`]).
+    /// The fingerprint of the cluster CA it was issued under ([`super::ca_fingerprint`]).
     pub ca_sha256: Option<String>,
     /// The fingerprint of the CA kubectl trusted when this was fetched, when it was another one (a stale
     /// kubeconfig after a CA change): the entry answers for that CA too, so a stale CA costs one

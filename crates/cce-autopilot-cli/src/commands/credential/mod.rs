@@ -11,7 +11,6 @@
 //! until it expires (`cce-autopilot cache clear` empties it).
 
 pub mod cache;
-pub mod exec_info;
 
 use std::io::Write as _;
 use std::path::PathBuf;
@@ -26,9 +25,9 @@ use crate::cli::{GlobalArgs, parse_cert_duration, parse_duration};
 use crate::exit::{self, CliError};
 
 use super::common::build_client;
-use super::inspect::certificate::{Certificate, rfc3339};
 use cache::{CacheKey, CachedCredential, CredentialCache, Lookup};
-pub use exec_info::{
+use cce_autopilot::certificate::{Certificate, rfc3339};
+pub use cce_autopilot_kubeconfig::exec_credential::{
     API_V1, API_V1BETA1, EXEC_INFO_VAR, ExecApiVersion, ExecInfo, ca_fingerprint,
     render_exec_credential,
 };
@@ -241,7 +240,8 @@ impl<'a> Run<'a> {
         started: Instant,
     ) -> anyhow::Result<Self> {
         let exec_info = std::env::var(EXEC_INFO_VAR).ok();
-        let info = ExecInfo::parse(exec_info.as_deref())?;
+        let info =
+            ExecInfo::parse(exec_info.as_deref()).map_err(|e| CliError::usage(e.to_string()))?;
         Ok(Run {
             global,
             args,
@@ -484,7 +484,15 @@ fn service_error(cluster_id: &str, what: &str) -> CliError {
 fn print(api_version: ExecApiVersion, credential: &CachedCredential) -> anyhow::Result<u8> {
     let mut stdout = std::io::stdout().lock();
     stdout
-        .write_all(render_exec_credential(api_version, credential).as_bytes())
+        .write_all(
+            render_exec_credential(
+                api_version,
+                &credential.certificate_pem,
+                &credential.key_pem,
+                &rfc3339(credential.not_after),
+            )
+            .as_bytes(),
+        )
         .and_then(|()| stdout.flush())
         .map_err(super::common::stdout_error)?;
     Ok(exit::OK)

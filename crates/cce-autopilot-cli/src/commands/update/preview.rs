@@ -6,7 +6,8 @@
 use base64::Engine as _;
 use cce_autopilot::Access;
 use cce_autopilot::model::{
-    ClusterCert, Context, Kubeconfig, NamedCluster, NamedContext, NamedUser, User,
+    AnswerCluster, AnswerContext, AnswerNamedCluster, AnswerNamedContext, AnswerNamedUser,
+    AnswerUser, Kubeconfig,
 };
 
 use super::Resolved;
@@ -41,36 +42,36 @@ pub fn answer(cluster: &Resolved, wanted: Option<UpdateAccess>) -> Kubeconfig {
         api_version: Some("v1".to_owned()),
         ..Kubeconfig::default()
     };
-    answer.users.push(NamedUser {
+    answer.users.push(AnswerNamedUser {
         name: "user".to_owned(),
-        user: User {
+        user: AnswerUser {
             client_certificate_data: Some(placeholder.clone()),
             client_key_data: Some(placeholder.clone()),
-            ..User::default()
+            ..AnswerUser::default()
         },
-        ..NamedUser::default()
+        ..AnswerNamedUser::default()
     });
     for access in &accesses {
         let external = *access == Access::External;
-        answer.clusters.push(NamedCluster {
+        answer.clusters.push(AnswerNamedCluster {
             name: access.cluster_name().to_owned(),
-            cluster: ClusterCert {
+            cluster: AnswerCluster {
                 server: listed(*access).unwrap_or_else(|| UNKNOWN_SERVER.to_owned()),
                 // As the service answers: the CA on the internal entry, the external one insecure.
                 certificate_authority_data: (!external).then(|| placeholder.clone()),
                 insecure_skip_tls_verify: external.then_some(true),
-                ..ClusterCert::default()
+                ..AnswerCluster::default()
             },
-            ..NamedCluster::default()
+            ..AnswerNamedCluster::default()
         });
-        answer.contexts.push(NamedContext {
+        answer.contexts.push(AnswerNamedContext {
             name: access.context_name().to_owned(),
-            context: Context {
+            context: AnswerContext {
                 cluster: access.cluster_name().to_owned(),
                 user: "user".to_owned(),
-                ..Context::default()
+                ..AnswerContext::default()
             },
-            ..NamedContext::default()
+            ..AnswerNamedContext::default()
         });
     }
     answer.current_context = accesses.last().map(|a| a.context_name().to_owned());
