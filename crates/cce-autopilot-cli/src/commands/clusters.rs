@@ -1,12 +1,12 @@
 //! `clusters list`: the clusters of the project, as a table for people or JSON for scripts.
 
 use cce_autopilot::{ClusterPhase, ClusterSummary};
-use serde_json::{Value, json};
 
 use crate::cli::{DEFAULT_TIMEOUT, GlobalArgs, ListArgs, ListFormat};
 use crate::exit;
 
 use super::common::{build_client, print_stdout};
+use super::json::ClusterJson;
 
 /// Lists the clusters.
 pub async fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<u8> {
@@ -20,26 +20,12 @@ pub async fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<u8> {
     let text = match args.format {
         ListFormat::Table => table(&clusters),
         ListFormat::Json => {
-            serde_json::to_string_pretty(&clusters.iter().map(to_json).collect::<Vec<_>>())? + "\n"
+            let docs: Vec<ClusterJson> = clusters.iter().map(ClusterJson::from).collect();
+            serde_json::to_string_pretty(&docs)? + "\n"
         }
     };
     print_stdout(&text)?;
     Ok(exit::OK)
-}
-
-/// One cluster for scripts.
-pub fn to_json(c: &ClusterSummary) -> Value {
-    json!({
-        "name": c.name,
-        "id": c.id,
-        "alias": c.alias,
-        "phase": c.phase.to_string(),
-        "version": c.version,
-        "endpoints": c.endpoints.iter().map(|e| json!({
-            "url": e.url,
-            "access": e.access.map(|a| a.to_string()),
-        })).collect::<Vec<_>>(),
-    })
 }
 
 /// NAME, ID, PHASE, VERSION, ENDPOINTS, aligned.

@@ -9,6 +9,7 @@ pub mod demo;
 pub mod expiry;
 mod get;
 pub mod inspect;
+pub mod json;
 mod prune;
 mod refresh;
 mod remove;

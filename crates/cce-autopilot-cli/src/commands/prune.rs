@@ -3,13 +3,13 @@
 
 use cce_autopilot_kubeconfig::KubeconfigSet;
 use cce_autopilot_kubeconfig::managed::{self, Removal};
-use serde_json::json;
 
 use crate::cli::{DEFAULT_TIMEOUT, GlobalArgs, PruneArgs};
 use crate::exit;
 
 use super::common::build_client_for;
 use super::credential::cache::CredentialCache;
+use super::json::{ClusterRefJson, PruneDetails, UnknownJson};
 use super::report;
 use super::update::{file_error, kubeconfig_paths, update_options};
 
@@ -37,11 +37,11 @@ pub async fn run(global: &GlobalArgs, args: PruneArgs) -> anyhow::Result<u8> {
         match client.cluster(&mark.cluster_id).send().await {
             Ok(_) => {}
             Err(e) if e.status() == Some(404) => gone.push(Removal::all(mark)),
-            Err(e) => unknown.push(json!({
-                "cluster-id": mark.cluster_id,
-                "cluster-name": mark.cluster_name,
-                "error": format!("{e:#}"),
-            })),
+            Err(e) => unknown.push(UnknownJson {
+                cluster_id: mark.cluster_id.clone(),
+                cluster_name: mark.cluster_name.clone(),
+                error: format!("{e:#}"),
+            }),
         }
     }
     for note in &notes {
@@ -50,8 +50,8 @@ pub async fn run(global: &GlobalArgs, args: PruneArgs) -> anyhow::Result<u8> {
     for u in &unknown {
         say!(
             "error: cluster {}: cannot tell whether it still exists, its entries stay: {}",
-            u["cluster-id"].as_str().unwrap_or_default(),
-            u["error"].as_str().unwrap_or_default()
+            u.cluster_id,
+            u.error
         );
     }
     let opts = update_options(&args.file);
@@ -72,16 +72,19 @@ pub async fn run(global: &GlobalArgs, args: PruneArgs) -> anyhow::Result<u8> {
     if gone.is_empty() && args.file.format == crate::cli::ReportFormat::Text {
         say!("nothing to prune: every cluster the kubeconfig names still exists");
     }
-    let extra = json!({
-        "pruned-clusters": gone.iter().map(|r| json!({"cluster-id": r.cluster.cluster_id, "cluster-name": r.cluster.cluster_name})).collect::<Vec<_>>(),
-        "unknown": unknown,
-        "left-alone": notes,
-        "cache-entries-removed": cleared,
-    });
-    report::print(&report, &paths, args.file.format, extra)?;
-    Ok(if unknown.is_empty() {
-        exit::OK
-    } else {
-        exit::PARTIAL
-    })
+    let partial = !unknown.is_empty();
+    let details = PruneDetails {
+        pruned_clusters: gone
+            .iter()
+            .map(|r| ClusterRefJson {
+                cluster_id: r.cluster.cluster_id.clone(),
+                cluster_name: r.cluster.cluster_name.clone(),
+            })
+            .collect(),
+        unknown,
+        left_alone: notes,
+        cache_entries_removed: cleared,
+    };
+    report::print(&report, &paths, args.file.format, details)?;
+    Ok(if !partial { exit::OK } else { exit::PARTIAL })
 }

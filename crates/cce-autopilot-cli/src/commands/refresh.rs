@@ -9,13 +9,13 @@ use cce_autopilot_kubeconfig::managed::{
     self, AccessChoice, ClusterEntries, EntryOptions, MergeRequest, Naming, OwnerMark, Target,
 };
 use cce_autopilot_kubeconfig::{KubeconfigSet, NamedCluster};
-use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::cli::{DEFAULT_TIMEOUT, GlobalArgs, RefreshArgs};
 use crate::exit;
 
 use super::common::build_client_for;
+use super::json::{FailureJson, RefreshDetails, RefreshPlan};
 use super::update::{file_error, kubeconfig_paths, update_options};
 use super::{expiry, report};
 
@@ -41,14 +41,16 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<u8> {
                 &Default::default(),
                 &paths,
                 args.file.format,
-                json!({"refreshed": []}),
+                RefreshDetails {
+                    refreshed: Vec::new(),
+                    failures: Vec::new(),
+                },
             )?;
         }
         return Ok(exit::OK);
     }
     if args.file.dry_run {
         // Nothing is fetched: say what a real run would renew.
-        let ids: Vec<&String> = due.keys().collect();
         if args.file.format == crate::cli::ReportFormat::Text {
             for (id, mark) in &due {
                 say!(
@@ -59,12 +61,10 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<u8> {
         } else {
             let mut report = cce_autopilot_kubeconfig::MergeReport::default();
             report.dry_run = true;
-            report::print(
-                &report,
-                &paths,
-                args.file.format,
-                json!({"would-refresh": ids}),
-            )?;
+            let plan = RefreshPlan {
+                would_refresh: due.keys().cloned().collect(),
+            };
+            report::print(&report, &paths, args.file.format, plan)?;
         }
         return Ok(exit::OK);
     }
@@ -141,11 +141,18 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<u8> {
         tokio::task::spawn_blocking(move || managed::merge(&refresh_paths, &request, &opts))
             .await?
             .map_err(file_error)?;
-    let extra = json!({
-        "refreshed": outcome.merged.iter().map(|m| m.cluster_id.clone()).collect::<Vec<_>>(),
-        "failures": failures.iter().map(|(id, e)| json!({"cluster-id": id, "error": format!("{e:#}")})).collect::<Vec<_>>(),
-    });
-    report::print(&outcome.report, &paths, args.file.format, extra)?;
+    let details = RefreshDetails {
+        refreshed: outcome
+            .merged
+            .iter()
+            .map(|m| m.cluster_id.clone())
+            .collect(),
+        failures: failures
+            .iter()
+            .map(|(id, e)| FailureJson::new(id, e))
+            .collect(),
+    };
+    report::print(&outcome.report, &paths, args.file.format, details)?;
     Ok(if failures.is_empty() && outcome.failures.is_empty() {
         exit::OK
     } else {

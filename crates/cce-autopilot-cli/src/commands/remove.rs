@@ -4,13 +4,13 @@
 use cce_autopilot::Access;
 use cce_autopilot_kubeconfig::KubeconfigSet;
 use cce_autopilot_kubeconfig::managed::{self, OwnerMark, Removal};
-use serde_json::json;
 
 use crate::cli::{DEFAULT_TIMEOUT, GlobalArgs, RemoveArgs, UpdateAccess};
 use crate::exit::{self, CliError};
 
 use super::common::build_client;
 use super::credential::cache::CredentialCache;
+use super::json::RemoveDetails;
 use super::report;
 use super::update::{file_error, kubeconfig_paths, update_options};
 
@@ -55,8 +55,10 @@ pub async fn run(global: &GlobalArgs, args: RemoveArgs) -> anyhow::Result<u8> {
             args.cluster.join(", ")
         );
     }
-    let extra = json!({"cache-entries-removed": cleared.len()});
-    report::print(&report, &paths, args.file.format, extra)?;
+    let details = RemoveDetails {
+        cache_entries_removed: cleared.len(),
+    };
+    report::print(&report, &paths, args.file.format, details)?;
     if !cleared.is_empty() && args.file.format == crate::cli::ReportFormat::Text {
         say!(
             "removed {} from the credential cache",

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use cce_autopilot_kubeconfig::{
     ChangeAction, EntryKind, KubeconfigPaths, MergeReport, backup_path_for,
 };
-use serde_json::Value;
+use serde::Serialize;
 
 use crate::cli::ReportFormat;
 
@@ -16,20 +16,17 @@ use super::common::print_stdout;
 /// Up to this many changed entries are listed one per line (one cluster with both accesses).
 const ENTRY_LINES: usize = 6;
 
-/// Prints `report`: the redacted dry run or the JSON document on stdout, the summary on stderr. `extra`
-/// goes into the JSON document (failures, skipped clusters, …).
-pub fn print(
+/// Prints `report`: the redacted dry run or the JSON document ([`super::json::EditJson`]) on stdout, the
+/// summary on stderr. `details` are what only this command reports (failures, skipped clusters, …).
+pub fn print<D: Serialize>(
     report: &MergeReport,
     paths: &KubeconfigPaths,
     format: ReportFormat,
-    extra: Value,
+    details: D,
 ) -> anyhow::Result<()> {
     match format {
         ReportFormat::Json => {
-            let mut doc = report.to_json();
-            if let (Value::Object(doc), Value::Object(extra)) = (&mut doc, extra) {
-                doc.extend(extra);
-            }
+            let doc = super::json::EditJson::new(report, details);
             print_stdout(&(serde_json::to_string_pretty(&doc)? + "\n"))?;
         }
         ReportFormat::Text => {

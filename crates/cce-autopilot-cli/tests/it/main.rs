@@ -16,6 +16,7 @@ mod cli_fail_closed;
 mod cli_faults;
 mod cli_hostile;
 mod cli_inspect;
+mod cli_json;
 mod cli_lifecycle;
 mod cli_names;
 mod cli_pipes;

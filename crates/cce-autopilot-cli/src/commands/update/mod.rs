@@ -14,13 +14,13 @@ use cce_autopilot_kubeconfig::managed::{
     self, AccessChoice, ClusterEntries, EntryOptions, MergeRequest, Naming, Target,
 };
 use cce_autopilot_kubeconfig::{self as kubefile, KubeconfigPaths, KubeconfigSet, UpdateOptions};
-use serde_json::json;
 use time::OffsetDateTime;
 
 use crate::cli::{DEFAULT_TIMEOUT, FileArgs, GlobalArgs, UpdateAccess, UpdateArgs};
 use crate::exit::{self, CliError};
 
 use super::common::build_client;
+use super::json::{FailureJson, UpdateDetails};
 use super::resolve::{self, Resolved};
 use super::{expiry, report};
 
@@ -215,11 +215,14 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
     if let Some(warning) = insecure_warning(&insecure) {
         say!("{warning}");
     }
-    let extra = json!({
-        "failures": failures.iter().map(|(id, e)| json!({"cluster-id": id, "error": format!("{e:#}")})).collect::<Vec<_>>(),
-        "notes-before": notes,
-    });
-    report::print(&outcome.report, &paths, args.file.format, extra)?;
+    let details = UpdateDetails {
+        failures: failures
+            .iter()
+            .map(|(id, e)| FailureJson::new(id, e))
+            .collect(),
+        notes_before: notes,
+    };
+    report::print(&outcome.report, &paths, args.file.format, details)?;
     if !set_current
         && args.file.format == crate::cli::ReportFormat::Text
         && let Some((_, first)) = outcome.merged.first().and_then(|m| m.contexts.first())
