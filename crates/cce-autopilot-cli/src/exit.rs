@@ -20,33 +20,66 @@ use std::process::ExitCode;
 use cce_autopilot::ErrorKind;
 use cce_autopilot_kubeconfig::Remedy;
 
+/// How the command ended: the process exit status, one variant per row of the table above.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[repr(u8)]
+pub enum Exit {
+    /// Success.
+    Ok = 0,
+    /// Unexpected failure.
+    Failure = 1,
+    /// Bad flags or values.
+    Usage = 2,
+    /// Credentials or authentication.
+    Auth = 3,
+    /// A service error.
+    Service = 4,
+    /// A network failure.
+    Network = 5,
+    /// A file error.
+    File = 6,
+    /// An expired certificate.
+    Expired = 7,
+    /// Some clusters failed.
+    Partial = 8,
+    /// Stdout was closed before all output was written.
+    OutputClosed = 141,
+}
+
+impl Exit {
+    /// The number the process exits with.
+    pub const fn code(self) -> u8 {
+        self as u8
+    }
+}
+
 /// Success.
-pub const OK: u8 = 0;
+pub const OK: Exit = Exit::Ok;
 /// Unexpected failure.
-pub const FAILURE: u8 = 1;
+pub const FAILURE: Exit = Exit::Failure;
 /// Bad flags or values.
-pub const USAGE: u8 = 2;
+pub const USAGE: Exit = Exit::Usage;
 /// Credentials or authentication.
-pub const AUTH: u8 = 3;
+pub const AUTH: Exit = Exit::Auth;
 /// A service error.
-pub const SERVICE: u8 = 4;
+pub const SERVICE: Exit = Exit::Service;
 /// A network failure.
-pub const NETWORK: u8 = 5;
+pub const NETWORK: Exit = Exit::Network;
 /// A file error.
-pub const FILE: u8 = 6;
+pub const FILE: Exit = Exit::File;
 /// An expired certificate.
-pub const EXPIRED: u8 = 7;
+pub const EXPIRED: Exit = Exit::Expired;
 /// Some clusters failed.
-pub const PARTIAL: u8 = 8;
+pub const PARTIAL: Exit = Exit::Partial;
 /// Stdout was closed before all output was written.
-pub const OUTPUT_CLOSED: u8 = 141;
+pub const OUTPUT_CLOSED: Exit = Exit::OutputClosed;
 
 /// An error that knows its exit code.
 #[derive(Debug, thiserror::Error)]
 #[error("{message}")]
 pub struct CliError {
-    /// The exit code.
-    pub code: u8,
+    /// The exit status.
+    pub code: Exit,
     /// The one-line message.
     pub message: String,
 }
@@ -118,7 +151,7 @@ pub fn describe(error: &anyhow::Error) -> String {
 }
 
 /// The exit code for an error chain.
-pub fn code_for(error: &anyhow::Error) -> u8 {
+pub fn code_for(error: &anyhow::Error) -> Exit {
     for cause in error.chain() {
         if let Some(e) = cause.downcast_ref::<CliError>() {
             return e.code;
@@ -143,7 +176,7 @@ pub fn code_for(error: &anyhow::Error) -> u8 {
     FAILURE
 }
 
-/// Converts a code to the process exit code.
-pub fn exit_code(code: u8) -> ExitCode {
-    ExitCode::from(code)
+/// The process exit code of `exit`.
+pub fn exit_code(exit: Exit) -> ExitCode {
+    ExitCode::from(exit.code())
 }

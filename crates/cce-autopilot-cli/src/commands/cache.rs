@@ -8,7 +8,7 @@ use super::credential::cache::CredentialCache;
 use super::report::plural;
 
 /// Removes the entries; entries a running plugin holds locked are left (it is writing them).
-pub fn clear(args: CacheClearArgs) -> anyhow::Result<u8> {
+pub fn clear(args: CacheClearArgs) -> anyhow::Result<crate::exit::Exit> {
     let cache = CredentialCache::from_env(args.cache_dir).ok_or_else(|| {
         CliError::usage("no cache directory: set HOME, XDG_CACHE_HOME or CCE_AUTOPILOT_CACHE_DIR, or pass --cache-dir")
     })?;

@@ -9,7 +9,7 @@ use super::common::{build_client, print_stdout};
 use super::json::ClusterJson;
 
 /// Lists the clusters.
-pub async fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<u8> {
+pub async fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<crate::exit::Exit> {
     let client = build_client(global, global.timeout_or(DEFAULT_TIMEOUT))?;
     let mut call = client.clusters();
     if let Some(status) = &args.status {

@@ -16,7 +16,7 @@ use crate::exit;
 use super::common::write_private_file;
 
 /// Runs the demo and prints what happened.
-pub async fn run(args: DemoArgs) -> anyhow::Result<u8> {
+pub async fn run(args: DemoArgs) -> anyhow::Result<crate::exit::Exit> {
     let report = run_demo(args.keep).await?;
     super::common::print_stdout(&report)?;
     Ok(exit::OK)

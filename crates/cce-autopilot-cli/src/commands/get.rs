@@ -12,7 +12,7 @@ use super::common::{build_client, write_private_file};
 use super::update::fetch;
 
 /// Fetches and prints (or saves) the kubeconfigs; 8 when some clusters failed and the others were saved.
-pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<u8> {
+pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<crate::exit::Exit> {
     let several = args.cluster.iter().any(|c| c != &args.cluster[0]);
     let dir = match &args.output {
         Some(out) if several || is_dir_like(out) => Some(out.clone()),

@@ -64,7 +64,7 @@ pub enum InspectFormat {
 
 /// Reads the kubeconfig files and inspects every context (or `--context`); prints the report and the
 /// warnings (stderr). Exit code [`exit::EXPIRED`] when a certificate has expired.
-pub fn run(args: InspectArgs) -> anyhow::Result<u8> {
+pub fn run(args: InspectArgs) -> anyhow::Result<crate::exit::Exit> {
     let paths = KubeconfigPaths::resolve(
         args.kubeconfig.as_deref(),
         std::env::var_os("KUBECONFIG").as_deref(),

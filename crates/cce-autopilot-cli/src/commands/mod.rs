@@ -26,7 +26,7 @@ use crate::cli::EmulatorCommand;
 use crate::cli::{Cli, Command, KubeconfigCommand};
 
 /// Runs a parsed command line; returns the exit code of a command that did not fail outright.
-pub async fn run(cli: Cli) -> anyhow::Result<u8> {
+pub async fn run(cli: Cli) -> anyhow::Result<crate::exit::Exit> {
     match cli.command {
         Command::Kubeconfig(KubeconfigCommand::Get(args)) => get::run(&cli.global, args).await,
         Command::Kubeconfig(KubeconfigCommand::Update(args)) => {

@@ -14,7 +14,7 @@ use super::report;
 use super::update::{file_error, kubeconfig_paths, update_options};
 
 /// Prunes; 0 when done, 8 when some clusters could not be asked about (their entries stay).
-pub async fn run(global: &GlobalArgs, args: PruneArgs) -> anyhow::Result<u8> {
+pub async fn run(global: &GlobalArgs, args: PruneArgs) -> anyhow::Result<crate::exit::Exit> {
     let paths = kubeconfig_paths(&args.file)?;
     let set = KubeconfigSet::load(&paths).map_err(file_error)?;
     let mut gone = Vec::new();

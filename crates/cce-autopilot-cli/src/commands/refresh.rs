@@ -20,7 +20,7 @@ use super::update::{file_error, kubeconfig_paths, update_options};
 use super::{expiry, report};
 
 /// Refreshes; 0 when done (or nothing was due), 8 when some clusters could not be renewed.
-pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<u8> {
+pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<crate::exit::Exit> {
     let paths = kubeconfig_paths(&args.file)?;
     let set = KubeconfigSet::load(&paths).map_err(file_error)?;
     let now = OffsetDateTime::now_utc();

@@ -15,7 +15,7 @@ use super::report;
 use super::update::{file_error, kubeconfig_paths, update_options};
 
 /// Removes the entries; 0 when done (also when there was nothing of the cluster to remove).
-pub async fn run(global: &GlobalArgs, args: RemoveArgs) -> anyhow::Result<u8> {
+pub async fn run(global: &GlobalArgs, args: RemoveArgs) -> anyhow::Result<crate::exit::Exit> {
     let paths = kubeconfig_paths(&args.file)?;
     let set = KubeconfigSet::load(&paths).map_err(file_error)?;
     let marks = managed::marked_clusters(&set);

@@ -7,7 +7,7 @@ use crate::cli::{GlobalArgs, ServeArgs};
 use crate::exit;
 
 /// Starts the emulator, prints the banner (first line: the base URL), serves until a signal arrives.
-pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<u8> {
+pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<crate::exit::Exit> {
     let mut builder = Emulator::builder().listen(args.listen);
     if let (Some(ak), Some(sk)) = (&args.ak, &args.sk) {
         builder = builder.credentials(ak, sk);

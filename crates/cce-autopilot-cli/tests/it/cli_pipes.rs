@@ -54,7 +54,10 @@ fn both_closed(world: &World, args: &[&str]) -> Output {
 fn a_closed_stdout_ends_quietly_with_141_after_the_file_is_written() {
     let world = World::new();
     let out = stdout_closed(&world, &["kubeconfig", "get", "--cluster", PRIVATE]);
-    assert_eq!(out.status.code(), Some(i32::from(exit::OUTPUT_CLOSED)));
+    assert_eq!(
+        out.status.code(),
+        Some(i32::from(exit::OUTPUT_CLOSED.code()))
+    );
     assert!(
         out.stderr.is_empty(),
         "quiet: {}",
@@ -75,7 +78,10 @@ fn a_closed_stdout_ends_quietly_with_141_after_the_file_is_written() {
             "json",
         ],
     );
-    assert_eq!(out.status.code(), Some(i32::from(exit::OUTPUT_CLOSED)));
+    assert_eq!(
+        out.status.code(),
+        Some(i32::from(exit::OUTPUT_CLOSED.code()))
+    );
     assert!(
         out.stderr.is_empty(),
         "{}",
@@ -85,9 +91,15 @@ fn a_closed_stdout_ends_quietly_with_141_after_the_file_is_written() {
     assert!(!world.kubectl_contexts(&file).is_empty());
 
     let out = stdout_closed(&world, &["clusters", "list"]);
-    assert_eq!(out.status.code(), Some(i32::from(exit::OUTPUT_CLOSED)));
+    assert_eq!(
+        out.status.code(),
+        Some(i32::from(exit::OUTPUT_CLOSED.code()))
+    );
     let out = stdout_closed(&world, &["credential", "--cluster", PRIVATE]);
-    assert_eq!(out.status.code(), Some(i32::from(exit::OUTPUT_CLOSED)));
+    assert_eq!(
+        out.status.code(),
+        Some(i32::from(exit::OUTPUT_CLOSED.code()))
+    );
 }
 
 #[test]
@@ -143,7 +155,7 @@ fn a_closed_stderr_changes_no_exit_code() {
     );
     // A failure keeps its own code.
     let out = stderr_closed(&world, &["kubeconfig", "get", "--cluster", "no-such-name"]);
-    assert_eq!(out.status.code(), Some(i32::from(exit::USAGE)));
+    assert_eq!(out.status.code(), Some(i32::from(exit::USAGE.code())));
     // `get` prints to stdout, which is open: the kubeconfig arrives whole.
     let out = stderr_closed(&world, &["-v", "kubeconfig", "get", "--cluster", PRIVATE]);
     assert_eq!(out.status.code(), Some(0));
@@ -172,5 +184,8 @@ fn both_closed_as_with_2_and_1_into_true_is_never_a_panic() {
     );
     assert!(!world.kubectl_contexts(&file).is_empty());
     let out = both_closed(&world, &["kubeconfig", "get", "--cluster", PRIVATE]);
-    assert_eq!(out.status.code(), Some(i32::from(exit::OUTPUT_CLOSED)));
+    assert_eq!(
+        out.status.code(),
+        Some(i32::from(exit::OUTPUT_CLOSED.code()))
+    );
 }

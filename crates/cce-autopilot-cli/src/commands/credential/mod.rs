@@ -116,7 +116,7 @@ struct Run<'a> {
 
 /// Answers kubectl: from the cache when it holds a certificate that is fresh and of the CA kubectl trusts;
 /// else one process fetches (and caches) while the others that missed wait for it.
-pub async fn run(global: &GlobalArgs, args: CredentialArgs) -> anyhow::Result<u8> {
+pub async fn run(global: &GlobalArgs, args: CredentialArgs) -> anyhow::Result<crate::exit::Exit> {
     let run = Run::new(global, &args, Instant::now())?;
     if let Some(hit) = run.cached() {
         return print(run.info.api_version, &hit);
@@ -224,7 +224,10 @@ fn cache_entry(
 /// The cache hit path, before any runtime exists: answers kubectl from the cache and returns its exit code,
 /// or `None` when the cache cannot answer (then [`run`] does, with a runtime and a client). It reads the
 /// environment, the profile file and one cache entry, and prints: no client, no TLS roots, no threads.
-pub fn answer_from_cache(global: &GlobalArgs, args: &CredentialArgs) -> anyhow::Result<Option<u8>> {
+pub fn answer_from_cache(
+    global: &GlobalArgs,
+    args: &CredentialArgs,
+) -> anyhow::Result<Option<crate::exit::Exit>> {
     let run = Run::new(global, args, Instant::now())?;
     match run.cached() {
         Some(hit) => print(run.info.api_version, &hit).map(Some),
@@ -481,7 +484,10 @@ fn service_error(cluster_id: &str, what: &str) -> CliError {
     }
 }
 
-fn print(api_version: ExecApiVersion, credential: &CachedCredential) -> anyhow::Result<u8> {
+fn print(
+    api_version: ExecApiVersion,
+    credential: &CachedCredential,
+) -> anyhow::Result<crate::exit::Exit> {
     let mut stdout = std::io::stdout().lock();
     stdout
         .write_all(

@@ -25,7 +25,7 @@ use super::resolve::{self, Resolved};
 use super::{expiry, report};
 
 /// Resolves, fetches, merges; returns 0, or 8 when some clusters failed and others were merged.
-pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<u8> {
+pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<crate::exit::Exit> {
     if args.cluster.len() > 1 && (args.alias.is_some() || args.user_alias.is_some()) {
         return Err(CliError::usage(
             "--alias and --user-alias name the entries of one cluster; with several clusters the default \
