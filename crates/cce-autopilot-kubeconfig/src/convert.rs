@@ -6,55 +6,46 @@
 
 use cce_autopilot_model as model;
 
-use crate::error::{Error, Result};
 use crate::model::{Cluster, Context, KubeconfigFile, NamedCluster, NamedContext, NamedUser, User};
 
-impl TryFrom<&model::AnswerCluster> for Cluster {
-    type Error = Error;
-
+impl From<&model::AnswerCluster> for Cluster {
     /// `server`, `certificate-authority-data`, `insecure-skip-tls-verify`.
-    fn try_from(c: &model::AnswerCluster) -> Result<Self> {
-        Ok(Cluster {
+    fn from(c: &model::AnswerCluster) -> Self {
+        Cluster {
             server: Some(c.server.clone()),
             certificate_authority_data: c.certificate_authority_data.clone(),
             insecure_skip_tls_verify: c.insecure_skip_tls_verify,
             ..Cluster::default()
-        })
+        }
     }
 }
 
-impl TryFrom<&model::AnswerUser> for User {
-    type Error = Error;
-
+impl From<&model::AnswerUser> for User {
     /// `client-certificate-data`, `client-key-data`.
-    fn try_from(u: &model::AnswerUser) -> Result<Self> {
-        Ok(User {
+    fn from(u: &model::AnswerUser) -> Self {
+        User {
             client_certificate_data: u.client_certificate_data.clone(),
             client_key_data: u.client_key_data.clone(),
             ..User::default()
-        })
+        }
     }
 }
 
-impl TryFrom<&model::AnswerContext> for Context {
-    type Error = Error;
-
+impl From<&model::AnswerContext> for Context {
     /// `cluster`, `user`.
-    fn try_from(c: &model::AnswerContext) -> Result<Self> {
-        Ok(Context {
+    fn from(c: &model::AnswerContext) -> Self {
+        Context {
             cluster: Some(c.cluster.clone()),
             user: Some(c.user.clone()),
             ..Context::default()
-        })
+        }
     }
 }
 
-impl TryFrom<&model::Kubeconfig> for KubeconfigFile {
-    type Error = Error;
-
+impl From<&model::Kubeconfig> for KubeconfigFile {
     /// The answer as a file, with the entry names the document defines (`internalCluster`, `user`, …):
     /// [`model::Kubeconfig::retain_document_fields`] applied to a copy, then the typed fields copied.
-    fn try_from(k: &model::Kubeconfig) -> Result<Self> {
+    fn from(k: &model::Kubeconfig) -> Self {
         let mut k = k.clone();
         k.retain_document_fields();
         let mut file = KubeconfigFile {
@@ -62,22 +53,18 @@ impl TryFrom<&model::Kubeconfig> for KubeconfigFile {
             ..KubeconfigFile::default()
         };
         for c in &k.clusters {
-            file.clusters.push(NamedCluster::new(
-                c.name.clone(),
-                Cluster::try_from(&c.cluster)?,
-            ));
+            file.clusters
+                .push(NamedCluster::new(c.name.clone(), Cluster::from(&c.cluster)));
         }
         for u in &k.users {
             file.users
-                .push(NamedUser::new(u.name.clone(), User::try_from(&u.user)?));
+                .push(NamedUser::new(u.name.clone(), User::from(&u.user)));
         }
         for c in &k.contexts {
-            file.contexts.push(NamedContext::new(
-                c.name.clone(),
-                Context::try_from(&c.context)?,
-            ));
+            file.contexts
+                .push(NamedContext::new(c.name.clone(), Context::from(&c.context)));
         }
-        Ok(file)
+        file
     }
 }
 
@@ -105,7 +92,7 @@ mod tests {
 
     #[test]
     fn only_the_document_fields_become_the_file() {
-        let file = KubeconfigFile::try_from(&answer()).unwrap();
+        let file = KubeconfigFile::from(&answer());
         assert_eq!(file.clusters.len(), 1);
         let cluster = &file.clusters[0].cluster;
         assert_eq!(cluster.server.as_deref(), Some("https://192.168.1.7:5443"));

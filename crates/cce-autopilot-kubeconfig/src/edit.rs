@@ -91,13 +91,12 @@ impl UpdateOptions {
     }
 }
 
-/// Checks, before anything costly (a certificate) is asked for, what would make an edit of `paths` fail
-/// on this machine: the files must parse; the default file (where new entries go) must be replaceable
-/// (its type, hard links, mode, and no link another user planted in a shared directory), its directory
-/// creatable and writable, and its lock obtainable within `opts.lock_timeout` (taken and released at
-/// once). The edit itself checks all of it again under the lock.
-pub fn preflight(paths: &KubeconfigPaths, opts: &UpdateOptions) -> Result<()> {
-    let set = KubeconfigSet::load(paths)?;
+/// Checks, before anything costly (a certificate) is asked for, what would make an edit of the files of
+/// `set` (as read by the caller: they parse) fail on this machine: the default file (where new entries go)
+/// must be replaceable (its type, hard links, mode, and no link another user planted in a shared
+/// directory), its directory creatable and writable, and its lock obtainable within `opts.lock_timeout`
+/// (taken and released at once). The edit itself checks all of it again under the lock.
+pub fn preflight(set: &KubeconfigSet, opts: &UpdateOptions) -> Result<()> {
     let target = set.files()[set.default_file()].path().to_path_buf();
     fs::check_replaceable(&target, opts.force_write)?;
     let real = fs::resolve_target(&target).map_err(|source| Error::Write {
@@ -115,16 +114,22 @@ pub fn preflight(paths: &KubeconfigPaths, opts: &UpdateOptions) -> Result<()> {
         .prefix(".cce-autopilot-probe.")
         .tempfile_in(dir)
         .map_err(fail("creating a file in its directory"))?;
-    let now = Instant::now();
-    let deadline = now
-        .checked_add(opts.lock_timeout)
-        .unwrap_or_else(|| now + FOREVER);
-    drop(FileLock::acquire(&target, deadline, unlock_of(opts))?);
+    drop(FileLock::acquire(
+        &target,
+        lock_deadline(opts),
+        unlock_of(opts),
+    )?);
     Ok(())
 }
 
-/// A deadline that never comes (a century), for waits the clock cannot add.
-const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+/// When waiting for locks ends; a wait the clock cannot add (`Duration::MAX`) lasts a century, never
+/// panics.
+fn lock_deadline(opts: &UpdateOptions) -> Instant {
+    const FOREVER: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    let now = Instant::now();
+    now.checked_add(opts.lock_timeout)
+        .unwrap_or_else(|| now + FOREVER)
+}
 
 fn unlock_of(opts: &UpdateOptions) -> Unlock {
     match (opts.force_unlock, opts.force_unlock_unknown) {
@@ -166,11 +171,7 @@ pub(crate) fn apply(
         return Ok(plan.report.into_written(true, Vec::new()));
     }
 
-    // A wait the clock cannot add (Duration::MAX) waits a century, never panics.
-    let now = Instant::now();
-    let deadline = now
-        .checked_add(opts.lock_timeout)
-        .unwrap_or_else(|| now + FOREVER);
+    let deadline = lock_deadline(opts);
     let mut to_lock: BTreeSet<PathBuf> = BTreeSet::new();
     let mut locks: Vec<FileLock> = Vec::new();
     loop {
@@ -242,9 +243,10 @@ fn removed_keys(old: &KubeconfigFile, new: &KubeconfigFile) -> Vec<String> {
         .iter()
         .filter_map(|u| u.user.client_key_data.as_deref())
         .collect();
+    let names: BTreeSet<&str> = new.users.iter().map(|u| u.name.as_str()).collect();
     old.users
         .iter()
-        .filter(|u| !new.users.iter().any(|n| n.name == u.name))
+        .filter(|u| !names.contains(u.name.as_str()))
         .filter_map(|u| u.user.client_key_data.clone())
         .filter(|key| !kept.contains(key.as_str()))
         .collect()

@@ -338,7 +338,7 @@ pub enum Remedy {
     /// Replace a hard-linked or read-only file anyway ([`crate::UpdateOptions::force_write`]).
     ForceWrite,
     /// Replace entries this crate did not write, or another cluster's ([`crate::UpdateOptions::force_replace`],
-    /// `managed::MergeRequest::force`) — or choose other names ([`Remedy::OtherNames`]).
+    /// `managed::MergeRequest::force`) — or choose other names (`managed::Naming::alias`).
     ReplaceOrRename,
     /// Remove a lock whose holder no longer runs ([`crate::UpdateOptions::force_unlock`]).
     RemoveStaleLock,

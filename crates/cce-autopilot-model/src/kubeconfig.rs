@@ -364,45 +364,21 @@ impl Kubeconfig {
         self.kind = Some("Config".to_owned());
         self.api_version = Some("v1".to_owned());
 
-        let mut kept = Vec::new();
-        for (i, mut c) in std::mem::take(&mut self.clusters).into_iter().enumerate() {
-            if !DOCUMENT_CLUSTER_NAMES.contains(&c.name.as_str()) || kept.contains(&c.name) {
-                d.push(format!("clusters[{i}]"));
-                continue;
-            }
-            drop_unknown(d, &format!("clusters[{i}]"), &mut c.extra);
-            drop_unknown(d, &format!("clusters[{i}].cluster"), &mut c.cluster.extra);
-            kept.push(c.name.clone());
-            self.clusters.push(c);
-        }
-        let clusters = kept;
-        let mut kept = Vec::new();
-        for (i, mut u) in std::mem::take(&mut self.users).into_iter().enumerate() {
-            if !DOCUMENT_USER_NAMES.contains(&u.name.as_str()) || kept.contains(&u.name) {
-                d.push(format!("users[{i}]"));
-                continue;
-            }
-            drop_unknown(d, &format!("users[{i}]"), &mut u.extra);
-            drop_unknown(d, &format!("users[{i}].user"), &mut u.user.extra);
-            kept.push(u.name.clone());
-            self.users.push(u);
-        }
-        let users = kept;
-        let mut kept = Vec::new();
-        for (i, mut c) in std::mem::take(&mut self.contexts).into_iter().enumerate() {
-            if !DOCUMENT_CONTEXT_NAMES.contains(&c.name.as_str())
-                || kept.contains(&c.name)
-                || !clusters.contains(&c.context.cluster)
-                || !users.contains(&c.context.user)
-            {
-                d.push(format!("contexts[{i}]"));
-                continue;
-            }
-            drop_unknown(d, &format!("contexts[{i}]"), &mut c.extra);
-            drop_unknown(d, &format!("contexts[{i}].context"), &mut c.context.extra);
-            kept.push(c.name.clone());
-            self.contexts.push(c);
-        }
+        let clusters = retain_entries(
+            d,
+            "clusters",
+            &mut self.clusters,
+            &DOCUMENT_CLUSTER_NAMES,
+            |_| true,
+        );
+        let users = retain_entries(d, "users", &mut self.users, &DOCUMENT_USER_NAMES, |_| true);
+        let kept = retain_entries(
+            d,
+            "contexts",
+            &mut self.contexts,
+            &DOCUMENT_CONTEXT_NAMES,
+            |c| clusters.contains(&c.context.cluster) && users.contains(&c.context.user),
+        );
         if self
             .current_context
             .as_ref()
@@ -413,6 +389,64 @@ impl Kubeconfig {
         }
         dropped
     }
+}
+
+/// An entry of an answer's list: its name, and the unknown fields of the entry and of its inner object.
+trait AnswerEntry {
+    fn name(&self) -> &str;
+    fn extras(&mut self) -> [(&'static str, &mut Extra); 2];
+}
+
+impl AnswerEntry for AnswerNamedCluster {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn extras(&mut self) -> [(&'static str, &mut Extra); 2] {
+        [("", &mut self.extra), (".cluster", &mut self.cluster.extra)]
+    }
+}
+
+impl AnswerEntry for AnswerNamedUser {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn extras(&mut self) -> [(&'static str, &mut Extra); 2] {
+        [("", &mut self.extra), (".user", &mut self.user.extra)]
+    }
+}
+
+impl AnswerEntry for AnswerNamedContext {
+    fn name(&self) -> &str {
+        &self.name
+    }
+    fn extras(&mut self) -> [(&'static str, &mut Extra); 2] {
+        [("", &mut self.extra), (".context", &mut self.context.extra)]
+    }
+}
+
+/// Keeps the entries of `list` whose name is one of `names` (the first of each) and that `keep` accepts,
+/// their unknown fields dropped; records what went; returns the names kept.
+fn retain_entries<E: AnswerEntry>(
+    dropped: &mut Vec<String>,
+    list_name: &str,
+    list: &mut Vec<E>,
+    names: &[&str],
+    keep: impl Fn(&E) -> bool,
+) -> Vec<String> {
+    let mut kept: Vec<String> = Vec::new();
+    for (i, mut entry) in std::mem::take(list).into_iter().enumerate() {
+        let name = entry.name().to_owned();
+        if !names.contains(&name.as_str()) || kept.contains(&name) || !keep(&entry) {
+            dropped.push(format!("{list_name}[{i}]"));
+            continue;
+        }
+        for (inner, extra) in entry.extras() {
+            drop_unknown(dropped, &format!("{list_name}[{i}]{inner}"), extra);
+        }
+        kept.push(name);
+        list.push(entry);
+    }
+    kept
 }
 
 /// Empties `extra`, recording the path of each key.

@@ -1,9 +1,9 @@
 //! What the client takes of an answer before anything reads it. The endpoint is input like any other (a
 //! flag, a mistyped host, a proxy in between), so:
 //!
-//! - **No redirect is followed.** Every HTTP client of the crate is built with
-//!   [`reqwest::redirect::Policy::none`] (the official SDK's `allow_redirects` is off too), and a 3xx is an
-//!   error naming its escaped `Location`: no header, token or signature is ever re-sent to another origin.
+//! - **No redirect is followed.** Every HTTP client of the crate is built by [`crate::clients::HttpClients`]
+//!   with [`reqwest::redirect::Policy::none`] (the official SDK's `allow_redirects` is off too), and a 3xx
+//!   is an error naming its escaped `Location`: no header, token or signature is ever re-sent elsewhere.
 //! - **Bodies are bounded.** An answer longer than its operation's limit ([`body_limit`]) is refused: at
 //!   once when `Content-Length` declares it, else as soon as the chunks read add up past the limit. Memory
 //!   stays within the limit whatever the server sends.

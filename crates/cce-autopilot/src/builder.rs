@@ -287,7 +287,6 @@ impl ClientBuilder {
         let accept_invalid = self.danger_accept_invalid_certs;
         HttpClients::new(move |tls| {
             let mut builder = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
                 .no_proxy()
                 .connect_timeout(connect_timeout)
                 .danger_accept_invalid_certs(accept_invalid);
@@ -300,7 +299,7 @@ impl ClientBuilder {
             for cert in &roots {
                 builder = builder.add_root_certificate(cert.clone());
             }
-            builder.build()
+            builder
         })
         .map_err(|e| Error::config_caused("cannot set up the HTTP client", e))
     }

@@ -5,8 +5,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-/// Builds a client from the shared settings; `tls` says whether it will ever talk TLS.
-type Make = dyn Fn(bool) -> reqwest::Result<reqwest::Client> + Send + Sync;
+/// A builder with the shared settings; `tls` says whether its client will ever talk TLS.
+type Make = dyn Fn(bool) -> reqwest::ClientBuilder + Send + Sync;
 
 /// See the module docs. Cloning shares both clients.
 #[derive(Clone)]
@@ -25,19 +25,20 @@ impl std::fmt::Debug for HttpClients {
 }
 
 impl HttpClients {
-    /// Clients from `make(tls)`, which applies every setting (proxies, time-outs, custom roots) to a
-    /// builder; the plain client is built now, the TLS one on first use.
+    /// Clients from `make(tls)`, a builder with every setting (proxies, time-outs, custom roots); the plain
+    /// client is built now, the TLS one on first use. Every client of the crate is made here, and none
+    /// follows a redirect (see [`crate::answer`]).
     pub(crate) fn new(
-        make: impl Fn(bool) -> reqwest::Result<reqwest::Client> + Send + Sync + 'static,
+        make: impl Fn(bool) -> reqwest::ClientBuilder + Send + Sync + 'static,
     ) -> reqwest::Result<Self> {
         Ok(HttpClients {
-            plain: make(false)?,
+            plain: build(&make, false)?,
             tls: Arc::new(OnceLock::new()),
             make: Arc::new(make),
         })
     }
 
-    /// One client for both kinds of URL (tests).
+    /// One client for both kinds of URL (tests; the client is used as given).
     #[cfg(test)]
     pub(crate) fn single(client: reqwest::Client) -> Self {
         let tls = OnceLock::new();
@@ -45,7 +46,7 @@ impl HttpClients {
         HttpClients {
             plain: client.clone(),
             tls: Arc::new(tls),
-            make: Arc::new(move |_| Ok(client.clone())),
+            make: Arc::new(|_| reqwest::Client::builder()),
         }
     }
 
@@ -57,7 +58,7 @@ impl HttpClients {
         if let Some(client) = self.tls.get() {
             return Ok(client);
         }
-        let built = (self.make)(true)?;
+        let built = build(&*self.make, true)?;
         Ok(self.tls.get_or_init(|| built))
     }
 
@@ -66,6 +67,13 @@ impl HttpClients {
     pub(crate) fn builder_client(&self) -> reqwest::Client {
         self.plain.clone()
     }
+}
+
+/// The client of `make(tls)`, following no redirect.
+fn build(make: &Make, tls: bool) -> reqwest::Result<reqwest::Client> {
+    make(tls)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
 }
 
 #[cfg(test)]
@@ -81,9 +89,7 @@ mod tests {
             if tls {
                 counter.fetch_add(1, Ordering::SeqCst);
             }
-            reqwest::Client::builder()
-                .tls_certs_only(std::iter::empty())
-                .build()
+            reqwest::Client::builder().tls_certs_only(std::iter::empty())
         })
         .unwrap();
         let http = url::Url::parse("http://127.0.0.1:1/").unwrap();

@@ -234,23 +234,20 @@ impl Transport {
         attempt: u32,
         outcome: &mut Outcome,
     ) -> Result<reqwest::Result<reqwest::Response>, Failure> {
-        outcome.status = Some(response.status().as_u16());
-        outcome.request_id = request_id(&response);
-        if let Some(rejected) = answer::redirect(&response) {
-            return Err(self.reject(outcome, attempt, rejected));
-        }
-        match answer::read_bounded(response, answer::body_limit(operation)).await {
-            Ok(response) => Ok(Ok(response)),
-            Err(ReadError::Transport(e)) => Ok(Err(e)),
-            Err(ReadError::Rejected(rejected)) => Err(self.reject(outcome, attempt, rejected)),
-        }
-    }
-
-    fn reject(&self, outcome: &mut Outcome, attempt: u32, rejected: Rejected) -> Failure {
+        // What a refusal reports; an answer that is used records them after the attempt, like any other.
+        let seen = (response.status().as_u16(), request_id(&response));
+        let rejected = match answer::redirect(&response) {
+            Some(rejected) => rejected,
+            None => match answer::read_bounded(response, answer::body_limit(operation)).await {
+                Ok(response) => return Ok(Ok(response)),
+                Err(ReadError::Transport(e)) => return Ok(Err(e)),
+                Err(ReadError::Rejected(rejected)) => rejected,
+            },
+        };
         tracing::warn!(attempt, reason = %rejected, "answer not used");
-        outcome.attempts = attempt;
+        (outcome.attempts, outcome.status, outcome.request_id) = (attempt, Some(seen.0), seen.1);
         outcome.rejected = Some(rejected.clone());
-        Failure::Rejected(rejected)
+        Err(Failure::Rejected(rejected))
     }
 
     fn refuse(&self, outcome: &mut Outcome, reason: &str) -> Failure {

@@ -69,11 +69,10 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<crate
         return Ok(exit::OK);
     }
     // The file, its directory and its lock are checked before any certificate is asked for.
-    let (check_paths, check_opts) = (paths.clone(), update_options(&args.file));
-    tokio::task::spawn_blocking(move || {
-        cce_autopilot_kubeconfig::preflight(&check_paths, &check_opts)
+    // It may wait up to --lock-timeout for a lock.
+    tokio::task::block_in_place(|| {
+        cce_autopilot_kubeconfig::preflight(&set, &update_options(&args.file))
     })
-    .await?
     .map_err(file_error)?;
     let merged = set.merged();
     let mut entries = Vec::new();

@@ -28,14 +28,14 @@ pub(crate) enum Backup<'a> {
     None,
 }
 
-/// Whether the backup at `bak` was written by this crate; `None` when there is none.
+/// Whether the backup at `bak` was written by this crate; `None` when there is none. Anything but a regular
+/// file (a FIFO, a device, a link) is the user's, and is never opened: opening a FIFO would wait for a writer.
 pub fn backup_is_ours(bak: &Path) -> io::Result<Option<bool>> {
+    if !is_regular(bak)? {
+        return Ok(exists(bak)?.then_some(false));
+    }
     let mut head = vec![0u8; BACKUP_HEADER.len()];
-    let mut file = match fs::File::open(bak) {
-        Ok(file) => file,
-        Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(None),
-        Err(e) => return Err(e),
-    };
+    let mut file = fs::File::open(bak)?;
     let mut read = 0;
     while read < head.len() {
         match file.read(&mut head[read..])? {
@@ -43,9 +43,25 @@ pub fn backup_is_ours(bak: &Path) -> io::Result<Option<bool>> {
             n => read += n,
         }
     }
-    Ok(Some(
-        fs::symlink_metadata(bak)?.is_file() && head[..read] == *BACKUP_HEADER.as_bytes(),
-    ))
+    Ok(Some(head[..read] == *BACKUP_HEADER.as_bytes()))
+}
+
+/// Whether `path` is a regular file (not following a link); `false` when absent.
+fn is_regular(path: &Path) -> io::Result<bool> {
+    match fs::symlink_metadata(path) {
+        Ok(meta) => Ok(meta.is_file()),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
+}
+
+/// Whether anything (a link included) is at `path`.
+fn exists(path: &Path) -> io::Result<bool> {
+    match fs::symlink_metadata(path) {
+        Ok(_) => Ok(true),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 /// Applies `backup` for the file at `real` (resolved); returns whether a backup was written.
@@ -76,28 +92,30 @@ pub(crate) fn apply(
             }
         },
         Backup::Forget(keys) => {
-            let holds = |text: &[u8]| {
-                keys.iter()
-                    .any(|k| !k.is_empty() && text.windows(k.len()).any(|w| w == k.as_bytes()))
-            };
-            match backup_is_ours(&bak)? {
-                None => {}
-                Some(ours) => {
-                    let text = fs::read(&bak)?;
-                    if holds(&text) && ours {
-                        fs::remove_file(&bak)?;
-                        notes.push(format!(
-                            "{} held the removed client key: deleted, and no backup was kept",
-                            bak.display()
-                        ));
-                    } else if holds(&text) {
-                        notes.push(format!(
-                            "{} (not written by cce-autopilot) still holds the removed client key: delete \
-                             it yourself",
-                            bak.display()
-                        ));
-                    }
-                }
+            // Only a regular file can hold a key we wrote; it is read once, as text (kubeconfigs are).
+            if !is_regular(&bak)? {
+                return Ok(false);
+            }
+            let bytes = fs::read(&bak)?;
+            let text = String::from_utf8_lossy(&bytes);
+            if !keys
+                .iter()
+                .any(|k| !k.is_empty() && text.contains(k.as_str()))
+            {
+                return Ok(false);
+            }
+            if text.starts_with(BACKUP_HEADER) {
+                fs::remove_file(&bak)?;
+                notes.push(format!(
+                    "{} held the removed client key: deleted, and no backup was kept",
+                    bak.display()
+                ));
+            } else {
+                notes.push(format!(
+                    "{} (not written by cce-autopilot) still holds the removed client key: delete it \
+                     yourself",
+                    bak.display()
+                ));
             }
             Ok(false)
         }

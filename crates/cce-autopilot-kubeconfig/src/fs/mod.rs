@@ -193,7 +193,7 @@ fn sync_dir(dir: &Path) -> io::Result<()> {
 mod tests {
     use super::*;
     use std::fs::Permissions;
-    use std::os::unix::fs::PermissionsExt as _;
+    use std::os::unix::fs::{FileTypeExt as _, PermissionsExt as _};
 
     fn mode(p: &Path) -> u32 {
         fs::metadata(p).unwrap().permissions().mode() & 0o777
@@ -251,6 +251,31 @@ mod tests {
             "{notes:?}"
         );
         assert_eq!(fs::read(&target).unwrap(), b"new");
+    }
+
+    #[test]
+    fn a_backup_path_that_is_a_fifo_is_left_alone_and_never_opened() {
+        let dir = tempfile::tempdir().unwrap();
+        let target = dir.path().join("config");
+        fs::write(&target, b"key: S0VZ").unwrap();
+        let bak = backup_path_for(&target);
+        let made = std::process::Command::new("mkfifo")
+            .arg(&bak)
+            .status()
+            .unwrap();
+        assert!(made.success(), "mkfifo");
+        // Opening a FIFO for reading would wait for a writer: these return at once.
+        let notes = write_atomic(&target, b"new", Some(b"key: S0VZ"), false).unwrap();
+        assert!(
+            notes
+                .iter()
+                .any(|n| n.contains("not written by cce-autopilot")),
+            "{notes:?}"
+        );
+        let keys = vec!["S0VZ".to_owned()];
+        write_with_backup(&target, b"newer", Backup::Forget(&keys), false).unwrap();
+        assert!(fs::symlink_metadata(&bak).unwrap().file_type().is_fifo());
+        assert_eq!(fs::read(&target).unwrap(), b"newer");
     }
 
     #[test]

@@ -157,7 +157,7 @@ impl ClusterEntries {
             let entry = kubeconfig
                 .access(access)
                 .ok_or_else(|| answer_error("context", format!("no {access} context")))?;
-            let mut cluster = Cluster::try_from(&entry.cluster.cluster)?;
+            let mut cluster = Cluster::from(&entry.cluster.cluster);
             if cluster.server.as_deref().is_none_or(str::is_empty) {
                 return Err(answer_error(
                     "cluster",
@@ -193,7 +193,7 @@ impl ClusterEntries {
                 }
             }
             clusters.push((access, cluster));
-            contexts.push((access, Context::try_from(&entry.context.context)?));
+            contexts.push((access, Context::from(&entry.context.context)));
         }
         let user = match &opts.exec {
             Some(exec) => User {
@@ -204,7 +204,7 @@ impl ClusterEntries {
                 let entry = kubeconfig
                     .access(primary)
                     .ok_or_else(|| answer_error("context", format!("no {primary} context")))?;
-                let user = User::try_from(&entry.user.user)?;
+                let user = User::from(&entry.user.user);
                 let empty = |v: &Option<String>| v.as_deref().is_none_or(str::is_empty);
                 if empty(&user.client_key_data) || empty(&user.client_certificate_data) {
                     return Err(answer_error("user", "no client certificate and key"));

@@ -63,14 +63,13 @@ impl MetadataCredentials {
         // are the SDK's short ones, not the API's.
         let http = HttpClients::new(|tls| {
             let builder = reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
                 .no_proxy()
                 .connect_timeout(METADATA_TIMEOUT)
                 .read_timeout(METADATA_TIMEOUT);
             if tls {
-                builder.build()
+                builder
             } else {
-                builder.tls_certs_only(std::iter::empty()).build()
+                builder.tls_certs_only(std::iter::empty())
             }
         })
         .map_err(|e| {

@@ -4,6 +4,8 @@ use cce_autopilot::{Access, CertDuration};
 use cce_autopilot_kubeconfig::ExecConfig;
 
 use crate::cli::GlobalArgs;
+use crate::commands::common::TOKEN_VAR;
+use crate::commands::credential::cache::CredentialCache;
 use crate::exit::{self, CliError};
 
 /// The exec API version written into `users[].user.exec`.
@@ -63,33 +65,32 @@ pub fn config(
 /// worth a warning.
 pub fn check_sources(global: &GlobalArgs) -> anyhow::Result<()> {
     let set = |name: &str| std::env::var_os(name).is_some_and(|v| !v.is_empty());
-    if global.token_file.is_none() && set(super::super::common::TOKEN_VAR) {
+    if global.token_file.is_none() && set(TOKEN_VAR) {
         return Err(CliError::usage(format!(
             "--exec: the IAM token comes from {}, and the entry would have to carry the token itself; put it \
              in a file and pass --token-file FILE (the entry records the path, never the token)",
-            super::super::common::TOKEN_VAR
+            TOKEN_VAR
         ))
         .into());
     }
-    if global.token_file.is_none() {
-        let from_env: Vec<&str> = ["HUAWEICLOUD_SDK_AK", "CLOUD_SDK_AK"]
-            .into_iter()
-            .filter(|v| set(v))
-            .collect();
-        if let Some(var) = from_env.first() {
-            say!(
-                "warning: the access key comes from {var}: the plugin reads it from kubectl's environment at \
-                 each use, so kubectl started elsewhere (an IDE, a service) needs it too; \
-                 ~/.huaweicloud/credentials works everywhere"
-            );
-        }
+    let from_env = ["HUAWEICLOUD_SDK_AK", "CLOUD_SDK_AK"]
+        .into_iter()
+        .find(|v| set(v));
+    if global.token_file.is_none()
+        && let Some(var) = from_env
+    {
+        say!(
+            "warning: the access key comes from {var}: the plugin reads it from kubectl's environment at \
+             each use, so kubectl started elsewhere (an IDE, a service) needs it too; \
+             ~/.huaweicloud/credentials works everywhere"
+        );
     }
     Ok(())
 }
 
 /// Empties the plugin's cache of `cluster_id`'s certificates (best effort: a failure is logged).
 pub fn clear_cache(cluster_id: &str) {
-    let Some(cache) = super::super::credential::cache::CredentialCache::from_env(None) else {
+    let Some(cache) = CredentialCache::from_env(None) else {
         return;
     };
     match cache.clear(Some(cluster_id)) {

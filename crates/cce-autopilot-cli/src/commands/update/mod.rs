@@ -8,6 +8,8 @@ pub(crate) mod fetch;
 mod preview;
 mod prior;
 
+use prior::Prior;
+
 use cce_autopilot::model::Kubeconfig;
 use cce_autopilot::{Access, CertDuration, ClusterPhase};
 use cce_autopilot_kubeconfig::managed::{
@@ -37,14 +39,12 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<crate:
     // Everything local that can refuse the update (a file that does not parse or cannot be replaced, its
     // directory, its lock) is checked before the service is asked for anything: a refused update never
     // costs a certificate. The merge checks it all again under the locks.
+    let set = KubeconfigSet::load(&paths).map_err(file_error)?;
     if !args.file.dry_run {
-        let (check_paths, check_opts) = (paths.clone(), update_options(&args.file));
-        tokio::task::spawn_blocking(move || kubefile::preflight(&check_paths, &check_opts))
-            .await?
+        // It may wait up to --lock-timeout for a lock.
+        tokio::task::block_in_place(|| kubefile::preflight(&set, &update_options(&args.file)))
             .map_err(file_error)?;
     }
-    // What the entries say now (the merge reads the files again under their locks).
-    let before = KubeconfigSet::load(&paths).map_err(file_error)?.merged();
     if args.exec {
         // A secret the entry would have to carry is refused before anything is fetched.
         exec::check_sources(global)?;
@@ -89,6 +89,9 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<crate:
         say!("no cluster to merge");
         return Ok(exit::OK);
     }
+    // What the entries say now; the files are read again under their locks by the merge.
+    let priors: Vec<Prior> = clusters.iter().map(|c| Prior::of(&set, &c.id)).collect();
+    drop(set);
 
     if args.exec {
         // The plugin asks for --duration each time it runs; refuse now what it would be refused then.
@@ -139,7 +142,8 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<crate:
     };
     let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
     let mut entries = Vec::new();
-    for ((cluster_id, answer), resolved) in fetched.into_iter().zip(&clusters) {
+    for (((cluster_id, answer), resolved), prior) in fetched.into_iter().zip(&clusters).zip(&priors)
+    {
         let built = answer.and_then(|kubeconfig| {
             let target = Target::new(&resolved.id)
                 .with_name(resolved.name.clone())
@@ -161,7 +165,7 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<crate:
             opts.tls_server_name = args
                 .tls_server_name
                 .clone()
-                .or_else(|| prior::tls_server_name(&before, &resolved.id));
+                .or_else(|| prior.tls_server_name.clone());
             opts.exec = exec;
             opts.duration = Some(args.duration.get());
             ClusterEntries::build(target, &kubeconfig, &opts).map_err(entry_error)
@@ -233,9 +237,10 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<crate:
         expiry::warn_expiring(&paths);
         if !args.exec {
             // An entry that left the plugin leaves no certificate in its cache.
-            for merged in &outcome.merged {
-                if prior::runs_the_plugin(&before, &merged.cluster_id) {
-                    exec::clear_cache(&merged.cluster_id);
+            for (resolved, prior) in clusters.iter().zip(&priors) {
+                let merged = outcome.merged.iter().any(|m| m.cluster_id == resolved.id);
+                if merged && prior.runs_the_plugin {
+                    exec::clear_cache(&resolved.id);
                 }
             }
         }
