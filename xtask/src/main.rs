@@ -28,7 +28,7 @@ fn expected(root: &Path) -> Result<Vec<(PathBuf, String)>, String> {
     let spec = std::fs::read_to_string(&spec_path)
         .map_err(|e| format!("cannot read {}: {e}", spec_path.display()))?;
     let client = cce_autopilot_codegen::generate(&spec).map_err(|e| e.to_string())?;
-    let man = cce_autopilot_cli::commands::man_page()
+    let man = cce_autopilot_cli::cli::man_page()
         .map_err(|e| format!("cannot render the man page: {e}"))?;
     let man = String::from_utf8(man).map_err(|e| format!("the man page is not UTF-8: {e}"))?;
     Ok(vec![

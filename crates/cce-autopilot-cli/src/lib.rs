@@ -10,6 +10,7 @@ macro_rules! say {
     }};
 }
 
+pub mod args;
 pub mod cli;
 pub mod commands;
 pub mod exit;

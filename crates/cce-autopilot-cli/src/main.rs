@@ -27,7 +27,7 @@ fn main() -> ExitCode {
             return exit::exit_code(exit::FAILURE);
         }
     };
-    match runtime.block_on(commands::run(cli)) {
+    match runtime.block_on(cli.run()) {
         Ok(code) => exit::exit_code(code),
         Err(error) => fail(&error),
     }

@@ -2,11 +2,33 @@
 
 use cce_autopilot::{ClusterPhase, ClusterSummary};
 
-use crate::cli::{DEFAULT_TIMEOUT, GlobalArgs, ListArgs, ListFormat};
+use crate::args::{DEFAULT_TIMEOUT, GlobalArgs};
 use crate::exit;
 
 use super::common::{build_client, print_stdout};
 use super::json::ClusterJson;
+use clap::{Args, ValueEnum};
+
+/// How `clusters list` prints.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, ValueEnum)]
+pub enum ListFormat {
+    /// An aligned table.
+    #[default]
+    Table,
+    /// A JSON array, for scripts.
+    Json,
+}
+
+/// `clusters list`
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Only clusters in this phase, e.g. Available.
+    #[arg(long, value_name = "PHASE")]
+    pub status: Option<String>,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = ListFormat::Table)]
+    pub format: ListFormat,
+}
 
 /// Lists the clusters.
 pub async fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<crate::exit::Exit> {

@@ -7,7 +7,7 @@ use std::time::Duration;
 use cce_autopilot::{Client, RetryConfig};
 use cce_autopilot_kubeconfig::fs;
 
-use crate::cli::GlobalArgs;
+use crate::args::GlobalArgs;
 use crate::exit::CliError;
 
 /// The variable that may hold an IAM token for `X-Auth-Token` (`--token-file` names a file instead).

@@ -10,10 +10,18 @@ use anyhow::Context as _;
 use cce_autopilot::{Access, CertDuration, Client, Credentials, Kubeconfig, RetryConfig};
 use cce_autopilot_emulator::Emulator;
 
-use crate::cli::DemoArgs;
 use crate::exit;
 
 use super::common::write_private_file;
+use clap::Args;
+
+/// `demo`
+#[derive(Debug, Args)]
+pub struct DemoArgs {
+    /// Keep the kubeconfig the demo writes in this directory instead of a temporary one.
+    #[arg(long, value_name = "DIR")]
+    pub keep: Option<PathBuf>,
+}
 
 /// Runs the demo and prints what happened.
 pub async fn run(args: DemoArgs) -> anyhow::Result<crate::exit::Exit> {

@@ -5,15 +5,50 @@ use std::path::{Path, PathBuf};
 
 use cce_autopilot::ClusterCert;
 
-use crate::cli::{Format, GetArgs, GlobalArgs};
+use crate::args::GlobalArgs;
 use crate::exit::{self, CliError};
 
 use super::common::{build_client, write_private_file};
 use super::update::fetch;
+use crate::args::{ClusterArgs, parse_cert_duration};
+use cce_autopilot::CertDuration;
+use clap::{Args, ValueEnum};
+
+/// `kubeconfig get`
+#[derive(Debug, Args)]
+pub struct GetArgs {
+    /// The clusters (several need -o DIR).
+    #[command(flatten)]
+    pub clusters: ClusterArgs,
+    /// Certificate validity: days (1-1827, at most five years from today), -1 or max for five years.
+    #[arg(long, default_value = "30", allow_hyphen_values = true, value_parser = parse_cert_duration)]
+    pub duration: CertDuration,
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Yaml)]
+    pub format: Format,
+    /// Write to this file (0600, atomically, through a symlink) instead of stdout; `-` and /dev/stdout
+    /// are stdout, and a device or pipe is written in place. With several clusters, or when it is an
+    /// existing directory (or ends with /), a directory: one DIR/<cluster-id>.yaml (.json) per cluster.
+    #[arg(short = 'o', long, value_name = "FILE|DIR")]
+    pub output: Option<PathBuf>,
+}
+
+/// Output formats of `kubeconfig get`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// kubectl's YAML layout.
+    Yaml,
+    /// The service's JSON.
+    Json,
+}
 
 /// Fetches and prints (or saves) the kubeconfigs; 8 when some clusters failed and the others were saved.
 pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<crate::exit::Exit> {
-    let several = args.cluster.iter().any(|c| c != &args.cluster[0]);
+    let several = args
+        .clusters
+        .cluster
+        .iter()
+        .any(|c| c != &args.clusters.cluster[0]);
     let dir = match &args.output {
         Some(out) if several || is_dir_like(out) => Some(out.clone()),
         None if several => {
@@ -24,8 +59,8 @@ pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<crate::ex
         }
         _ => None,
     };
-    let client = build_client(global, global.timeout_or(crate::cli::DEFAULT_TIMEOUT))?;
-    let resolution = super::resolve::resolve_ids(&client, &args.cluster).await?;
+    let client = build_client(global, global.timeout_or(crate::args::DEFAULT_TIMEOUT))?;
+    let resolution = super::resolve::resolve_ids(&client, &args.clusters.cluster).await?;
     if let Some(note) = &resolution.note {
         say!("{note}");
     }

@@ -21,9 +21,6 @@ pub use report::{
     CertStatus, CertificateReport, ContextReport, CredentialKind, ExecReport, Report, days_phrase,
 };
 
-/// A certificate expiring within this many days draws a warning.
-pub const WARN_DAYS: i64 = 7;
-
 /// `kubeconfig inspect --help`.
 pub const LONG_ABOUT: &str = "\
 Check the client certificates of your kubeconfig: validity, key, CA (never prints keys).
@@ -352,7 +349,7 @@ fn certificate_report(
         CertStatus::NotYetValid
     } else if left <= time::Duration::ZERO {
         CertStatus::Expired
-    } else if left < time::Duration::days(WARN_DAYS) {
+    } else if left.unsigned_abs() < super::expiry::WARN_WITHIN {
         CertStatus::Expiring
     } else {
         CertStatus::Valid

@@ -4,7 +4,7 @@
 use cce_autopilot_kubeconfig::KubeconfigSet;
 use cce_autopilot_kubeconfig::managed::{self, Removal};
 
-use crate::cli::{DEFAULT_TIMEOUT, GlobalArgs, PruneArgs};
+use crate::args::{DEFAULT_TIMEOUT, GlobalArgs};
 use crate::exit;
 
 use super::common::build_client_for;
@@ -12,6 +12,20 @@ use super::credential::cache::CredentialCache;
 use super::json::{ClusterRefJson, PruneDetails, UnknownJson};
 use super::report;
 use super::update::{file_error, kubeconfig_paths, update_options};
+use crate::args::FileArgs;
+use clap::Args;
+
+/// `kubeconfig prune`
+///
+/// Asks the service about every cluster cce-autopilot wrote entries for — in the project and at the
+/// endpoint each entry's owner mark names, never another — and removes the entries of those it answers
+/// 404 for. Entries of an earlier version, which record no project, are left alone with a note.
+#[derive(Debug, Args)]
+pub struct PruneArgs {
+    /// The file, dry run, lock and report options.
+    #[command(flatten)]
+    pub file: FileArgs,
+}
 
 /// Prunes; 0 when done, 8 when some clusters could not be asked about (their entries stay).
 pub async fn run(global: &GlobalArgs, args: PruneArgs) -> anyhow::Result<crate::exit::Exit> {
@@ -69,7 +83,7 @@ pub async fn run(global: &GlobalArgs, args: PruneArgs) -> anyhow::Result<crate::
             cleared += cache.clear(Some(&r.cluster.cluster_id))?.len();
         }
     }
-    if gone.is_empty() && args.file.format == crate::cli::ReportFormat::Text {
+    if gone.is_empty() && args.file.format == crate::args::ReportFormat::Text {
         say!("nothing to prune: every cluster the kubeconfig names still exists");
     }
     let partial = !unknown.is_empty();

@@ -11,13 +11,34 @@ use cce_autopilot_kubeconfig::managed::{
 use cce_autopilot_kubeconfig::{KubeconfigSet, NamedCluster};
 use time::OffsetDateTime;
 
-use crate::cli::{DEFAULT_TIMEOUT, GlobalArgs, RefreshArgs};
+use crate::args::{DEFAULT_TIMEOUT, GlobalArgs};
 use crate::exit;
 
 use super::common::build_client_for;
 use super::json::{FailureJson, RefreshDetails, RefreshPlan};
 use super::update::{file_error, kubeconfig_paths, update_options};
 use super::{expiry, report};
+use crate::args::{FileArgs, parse_cert_duration, parse_duration};
+use clap::Args;
+use std::time::Duration;
+
+/// `kubeconfig refresh`
+///
+/// Renews every static entry of cce-autopilot (one with an embedded certificate) whose certificate
+/// expires within --within: one fetch per cluster, with the validity its owner mark recorded unless
+/// --duration is given, merged like `update` (names kept). For a cron line that keeps a kubeconfig fresh.
+#[derive(Debug, Args)]
+pub struct RefreshArgs {
+    /// Renew the certificates that expire within this, e.g. 7d, 40d, 12h.
+    #[arg(long, value_name = "DURATION", default_value = "7d", value_parser = parse_duration)]
+    pub within: Duration,
+    /// Certificate validity of the renewed certificates [default: what each entry was fetched with].
+    #[arg(long, value_name = "DAYS", allow_hyphen_values = true, value_parser = parse_cert_duration)]
+    pub duration: Option<CertDuration>,
+    /// The file, dry run, lock and report options.
+    #[command(flatten)]
+    pub file: FileArgs,
+}
 
 /// Refreshes; 0 when done (or nothing was due), 8 when some clusters could not be renewed.
 pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<crate::exit::Exit> {
@@ -31,7 +52,7 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<crate
             .or_insert(entry.mark);
     }
     if due.is_empty() {
-        if args.file.format == crate::cli::ReportFormat::Text {
+        if args.file.format == crate::args::ReportFormat::Text {
             say!(
                 "nothing to refresh: no static entry of cce-autopilot expires within {}",
                 humantime::format_duration(args.within)
@@ -51,7 +72,7 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<crate
     }
     if args.file.dry_run {
         // Nothing is fetched: say what a real run would renew.
-        if args.file.format == crate::cli::ReportFormat::Text {
+        if args.file.format == crate::args::ReportFormat::Text {
             for (id, mark) in &due {
                 say!(
                     "dry run: would renew the certificate of cluster {}; nothing was fetched or written",

@@ -1,11 +1,10 @@
 //! `kubeconfig remove`: a cluster's entries out of the kubeconfig — only those cce-autopilot wrote — and its
 //! certificates out of the credential plugin's cache.
 
-use cce_autopilot::Access;
 use cce_autopilot_kubeconfig::KubeconfigSet;
 use cce_autopilot_kubeconfig::managed::{self, OwnerMark, Removal};
 
-use crate::cli::{DEFAULT_TIMEOUT, GlobalArgs, RemoveArgs, UpdateAccess};
+use crate::args::{DEFAULT_TIMEOUT, GlobalArgs};
 use crate::exit::{self, CliError};
 
 use super::common::build_client;
@@ -13,19 +12,40 @@ use super::credential::cache::CredentialCache;
 use super::json::RemoveDetails;
 use super::report;
 use super::update::{file_error, kubeconfig_paths, update_options};
+use crate::args::{AccessArg, ClusterArgs, FileArgs};
+use clap::Args;
+use std::path::PathBuf;
+
+/// `kubeconfig remove`
+///
+/// Removes the entries cce-autopilot wrote for the cluster (only those: a foreign entry is never
+/// touched), unsets current-context if it named one of them, and empties the cluster's entries of the
+/// credential plugin's cache. NAME is looked up in the owner marks of the kubeconfig first, so that a
+/// cluster the service no longer has can still be removed by name.
+#[derive(Debug, Args)]
+pub struct RemoveArgs {
+    /// The clusters.
+    #[command(flatten)]
+    pub clusters: ClusterArgs,
+    /// Only these entries (the user goes when no context of the cluster uses it any more).
+    #[arg(long, value_enum, value_name = "ACCESS")]
+    pub access: Option<AccessArg>,
+    /// The credential plugin's cache directory to empty of the cluster's entries.
+    #[arg(long, value_name = "DIR")]
+    pub cache_dir: Option<PathBuf>,
+    /// The file, dry run, lock and report options.
+    #[command(flatten)]
+    pub file: FileArgs,
+}
 
 /// Removes the entries; 0 when done (also when there was nothing of the cluster to remove).
 pub async fn run(global: &GlobalArgs, args: RemoveArgs) -> anyhow::Result<crate::exit::Exit> {
     let paths = kubeconfig_paths(&args.file)?;
     let set = KubeconfigSet::load(&paths).map_err(file_error)?;
     let marks = managed::marked_clusters(&set);
-    let accesses = args.access.map(|a| match a {
-        UpdateAccess::Internal => vec![Access::Internal],
-        UpdateAccess::External => vec![Access::External],
-        UpdateAccess::Both => vec![Access::Internal, Access::External],
-    });
+    let accesses = args.access.map(|a| a.contexts().to_vec());
     let mut removals = Vec::new();
-    for query in &args.cluster {
+    for query in &args.clusters.cluster {
         let mark = match from_marks(&marks, query)? {
             Some(mark) => mark,
             // Not in the file under that name: the service may know it (by name or alias).
@@ -52,14 +72,14 @@ pub async fn run(global: &GlobalArgs, args: RemoveArgs) -> anyhow::Result<crate:
     if report.changes.is_empty() {
         say!(
             "nothing to remove: the kubeconfig holds no entry cce-autopilot wrote for {}",
-            args.cluster.join(", ")
+            args.clusters.cluster.join(", ")
         );
     }
     let details = RemoveDetails {
         cache_entries_removed: cleared.len(),
     };
     report::print(&report, &paths, args.file.format, details)?;
-    if !cleared.is_empty() && args.file.format == crate::cli::ReportFormat::Text {
+    if !cleared.is_empty() && args.file.format == crate::args::ReportFormat::Text {
         say!(
             "removed {} from the credential cache",
             report::plural(cleared.len(), "certificate")

@@ -9,7 +9,7 @@ use cce_autopilot_kubeconfig::{
 };
 use serde::Serialize;
 
-use crate::cli::ReportFormat;
+use crate::args::ReportFormat;
 
 use super::common::print_stdout;
 

@@ -3,8 +3,50 @@
 use anyhow::Context as _;
 use cce_autopilot_emulator::{Emulator, Faults, demo_banner};
 
-use crate::cli::{GlobalArgs, ServeArgs};
+use crate::args::GlobalArgs;
+use crate::args::{parse_offset, parse_timeout};
 use crate::exit;
+use clap::Args;
+use std::path::PathBuf;
+
+/// `emulator serve`. The project id and region served are the global `--project-id` and `--region`.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, default_value = "127.0.0.1:0", value_name = "ADDR:PORT")]
+    pub listen: std::net::SocketAddr,
+    /// Access key to accept (with --sk).
+    #[arg(long, requires = "sk")]
+    pub ak: Option<String>,
+    /// Secret key of --ak.
+    #[arg(long, requires = "ak")]
+    pub sk: Option<String>,
+    /// A cluster without a public IP, NAME=ID, or a bare ID that gets a generated name (repeatable).
+    #[arg(long = "cluster", value_name = "NAME=ID")]
+    pub clusters: Vec<String>,
+    /// A cluster with a public IP, NAME=ID or ID (repeatable).
+    #[arg(long = "public-cluster", value_name = "NAME=ID")]
+    pub public_clusters: Vec<String>,
+    /// An X-Auth-Token to accept (repeatable).
+    #[arg(long = "token", value_name = "T")]
+    pub tokens: Vec<String>,
+    /// Keep the cluster CAs here so they survive restarts.
+    #[arg(long, value_name = "DIR")]
+    pub state_dir: Option<PathBuf>,
+    /// Run the emulator's clock this far ahead (e.g. 20m) or behind (-20m), so that clients look skewed.
+    #[arg(long, value_name = "OFFSET", allow_hyphen_values = true, value_parser = parse_offset)]
+    pub clock_offset: Option<i64>,
+    /// Inject a fault (repeatable, combined): latency=200ms, 503=first:3, 429=25%, drop=first:1,
+    /// truncate=always, retry-after=2s, seed=N, scope=certificate|gateway|all.
+    #[arg(long = "fault", value_name = "KEY=VALUE")]
+    pub faults: Vec<String>,
+    /// Close a connection whose request head, body or TLS handshake has not arrived within this.
+    #[arg(long, value_name = "DURATION", default_value = "10s", value_parser = parse_timeout)]
+    pub read_timeout: std::time::Duration,
+    /// Serve at most this many connections at once; more wait to be accepted.
+    #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
+    pub max_connections: u32,
+}
 
 /// Starts the emulator, prints the banner (first line: the base URL), serves until a signal arrives.
 pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<crate::exit::Exit> {

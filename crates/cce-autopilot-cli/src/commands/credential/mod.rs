@@ -18,10 +18,10 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 use cce_autopilot::{Access, CertDuration, Environment, Kubeconfig, LocalIdentity};
-use clap::{Args, ValueEnum};
+use clap::Args;
 use time::OffsetDateTime;
 
-use crate::cli::{GlobalArgs, parse_cert_duration, parse_duration};
+use crate::args::{GlobalArgs, one_access, parse_cert_duration, parse_duration};
 use crate::exit::{self, CliError};
 
 use super::common::build_client;
@@ -71,8 +71,8 @@ pub struct CredentialArgs {
     /// Which context of the service's kubeconfig to take the certificate from (default: the one it marks
     /// current: external when the cluster has a public IP, else internal). Both hold the same certificate;
     /// the choice is part of the cache key.
-    #[arg(long, value_enum, value_name = "ACCESS")]
-    pub access: Option<AccessArg>,
+    #[arg(long, value_name = "ACCESS", value_parser = one_access())]
+    pub access: Option<Access>,
     /// Certificate validity: days (1-1827), -1 or max for five years. Short certificates are cheap: the
     /// cache renews them.
     #[arg(long, default_value = "1", allow_hyphen_values = true, value_parser = parse_cert_duration)]
@@ -85,24 +85,6 @@ pub struct CredentialArgs {
     /// %LOCALAPPDATA%\cce-autopilot\credentials).
     #[arg(long, value_name = "DIR")]
     pub cache_dir: Option<PathBuf>,
-}
-
-/// `--access`
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum AccessArg {
-    /// The `internal` context (VPC address).
-    Internal,
-    /// The `external` context (public IP).
-    External,
-}
-
-impl From<AccessArg> for Access {
-    fn from(access: AccessArg) -> Self {
-        match access {
-            AccessArg::Internal => Access::Internal,
-            AccessArg::External => Access::External,
-        }
-    }
 }
 
 /// What one run works with: what kubectl asked, the cache entry, and the run's deadline.
@@ -213,7 +195,7 @@ fn cache_entry(
         cluster: args.cluster.clone(),
         access: args
             .access
-            .map_or("current", |a| Access::from(a).context_name())
+            .map_or("current", |a| a.context_name())
             .to_owned(),
         identity,
         duration: args.duration.get(),
@@ -390,13 +372,12 @@ fn fresh(credential: &CachedCredential, renew_before: Duration, now: OffsetDateT
 /// to belong together, with the fingerprint of the cluster CA they were issued under.
 fn credential_from(
     kubeconfig: &Kubeconfig,
-    access: Option<AccessArg>,
+    access: Option<Access>,
     cluster_id: &str,
     cluster_name: Option<String>,
 ) -> anyhow::Result<CachedCredential> {
     let entry = match access {
         Some(access) => {
-            let access = Access::from(access);
             kubeconfig.access(access).ok_or_else(|| {
                 let offered: Vec<String> = kubeconfig
                     .available_access()

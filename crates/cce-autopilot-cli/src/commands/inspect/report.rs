@@ -92,9 +92,9 @@ pub struct CertificateReport {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum CertStatus {
-    /// Valid for at least [`super::WARN_DAYS`] more days.
+    /// Valid for at least [`crate::commands::expiry::WARN_WITHIN`] more.
     Valid,
-    /// Valid, but for less than [`super::WARN_DAYS`] days.
+    /// Valid, but for less than [`crate::commands::expiry::WARN_WITHIN`].
     Expiring,
     /// Past `not_after`.
     Expired,

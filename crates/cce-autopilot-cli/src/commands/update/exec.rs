@@ -3,7 +3,7 @@
 use cce_autopilot::{Access, CertDuration};
 use cce_autopilot_kubeconfig::ExecConfig;
 
-use crate::cli::GlobalArgs;
+use crate::args::GlobalArgs;
 use crate::commands::common::TOKEN_VAR;
 use crate::commands::credential::cache::CredentialCache;
 use crate::exit::{self, CliError};

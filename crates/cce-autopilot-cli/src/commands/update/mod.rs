@@ -18,13 +18,85 @@ use cce_autopilot_kubeconfig::managed::{
 use cce_autopilot_kubeconfig::{self as kubefile, KubeconfigPaths, KubeconfigSet, UpdateOptions};
 use time::OffsetDateTime;
 
-use crate::cli::{DEFAULT_TIMEOUT, FileArgs, GlobalArgs, UpdateAccess, UpdateArgs};
+use crate::args::{DEFAULT_TIMEOUT, FileArgs, GlobalArgs};
 use crate::exit::{self, CliError};
 
 use super::common::build_client;
 use super::json::{FailureJson, UpdateDetails};
 use super::resolve::{self, Resolved};
 use super::{expiry, report};
+use crate::args::{AccessArg, parse_cert_duration};
+use clap::Args;
+
+/// `kubeconfig update`
+///
+/// Fetches the kubeconfig of each cluster and merges it into your kubeconfig the way kubectl reads
+/// it: --kubeconfig FILE, else every file of KUBECONFIG (client-go's rules: an entry stays in the
+/// file it comes from, new ones go to the first existing file), else ~/.kube/config. Files are
+/// locked (<file>.lock), replaced atomically with mode 0600, and their previous version is kept as
+/// <file>.bak; a file that does not parse is refused and left untouched.
+///
+/// Entries are named per cluster. SCOPE is --region, else the --endpoint host, else "custom":
+/// cluster and context cce_<SCOPE>_<NAME>_<internal|external>, user cce_<SCOPE>_<NAME>_user, with
+/// the cluster's id where its name cannot be had. A re-merge updates only the fields cce-autopilot
+/// owns (server, CA, TLS settings, the certificate and key or the exec block, the context's cluster
+/// and user): a namespace, a proxy-url or any field you added stays. Entries it wrote earlier for the
+/// same cluster under other names (another --alias, an id) are renamed, not duplicated. A name held
+/// by an entry it did not write for this cluster is an error (exit 6) unless --force.
+///
+/// Exit codes: 0 done; 2 bad flags, an unknown or ambiguous cluster name, or an access the cluster
+/// lacks; 3 credentials; 4 service; 5 network; 6 kubeconfig file (unparsable, locked, name
+/// collision); 8 some clusters failed (one line each on stderr), the others were merged.
+#[derive(Debug, Args)]
+pub struct UpdateArgs {
+    /// The cluster: its name, alias or id (repeatable; fetched 4 at a time).
+    #[arg(
+        long,
+        visible_alias = "cluster-id",
+        value_name = "NAME|ID",
+        required_unless_present = "all"
+    )]
+    pub cluster: Vec<String>,
+    /// Every cluster of the project (only those in --status).
+    #[arg(long, conflicts_with_all = ["cluster", "alias", "user_alias"])]
+    pub all: bool,
+    /// With --all: the phase of the clusters to merge; the others are skipped with a note.
+    #[arg(
+        long,
+        value_name = "PHASE",
+        default_value = "Available",
+        requires = "all"
+    )]
+    pub status: String,
+    /// Endpoints to write [default: external when the cluster has a public endpoint, else internal].
+    #[arg(long, value_enum, value_name = "ACCESS")]
+    pub access: Option<AccessArg>,
+    /// Name of the cluster and context entries instead of cce_<SCOPE>_<NAME>_<access>
+    /// (NAME-internal and NAME-external with --access both). One cluster only.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub alias: Option<String>,
+    /// Name of the user entry instead of cce_<SCOPE>_<NAME>_user. One cluster only.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub user_alias: Option<String>,
+    /// Make the (primary) context current [default: true for one cluster, false for several;
+    /// true with several makes the first merged cluster's context current].
+    #[arg(long, value_name = "true|false", num_args = 0..=1, default_missing_value = "true")]
+    pub set_current_context: Option<bool>,
+    /// Certificate validity: days (1-1827, at most five years from today), -1 or max for five years
+    /// (with --exec: what the plugin asks for).
+    #[arg(long, value_name = "DAYS", default_value = "30", allow_hyphen_values = true, value_parser = parse_cert_duration)]
+    pub duration: CertDuration,
+    /// Verify the external endpoint with the cluster CA, expecting this name in its certificate
+    /// (e.g. kubernetes), instead of writing it with insecure-skip-tls-verify as the service does.
+    #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
+    pub tls_server_name: Option<String>,
+    /// Write a user that runs `cce-autopilot credential` (exec plugin) instead of embedding the key.
+    #[arg(long)]
+    pub exec: bool,
+    /// The file, dry run, lock and report options.
+    #[command(flatten)]
+    pub file: FileArgs,
+}
 
 /// Resolves, fetches, merges; returns 0, or 8 when some clusters failed and others were merged.
 pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<crate::exit::Exit> {
@@ -136,9 +208,9 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<crate:
 
     let choice = match args.access {
         None => AccessChoice::Default,
-        Some(UpdateAccess::Internal) => AccessChoice::Internal,
-        Some(UpdateAccess::External) => AccessChoice::External,
-        Some(UpdateAccess::Both) => AccessChoice::Both,
+        Some(AccessArg::Internal) => AccessChoice::Internal,
+        Some(AccessArg::External) => AccessChoice::External,
+        Some(AccessArg::Both) => AccessChoice::Both,
     };
     let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
     let mut entries = Vec::new();
@@ -228,7 +300,7 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<crate:
     };
     report::print(&outcome.report, &paths, args.file.format, details)?;
     if !set_current
-        && args.file.format == crate::cli::ReportFormat::Text
+        && args.file.format == crate::args::ReportFormat::Text
         && let Some((_, first)) = outcome.merged.first().and_then(|m| m.contexts.first())
     {
         say!("current context left as it was; switch with: kubectl config use-context {first}");

@@ -11,13 +11,13 @@ use cce_autopilot::model::{
 };
 
 use super::Resolved;
-use crate::cli::UpdateAccess;
+use crate::args::AccessArg;
 
 /// The server of an access the cluster list did not give.
 const UNKNOWN_SERVER: &str = "https://not-fetched-in-a-dry-run.invalid";
 
 /// An answer shaped like the service's for `cluster`, without its secrets.
-pub fn answer(cluster: &Resolved, wanted: Option<UpdateAccess>) -> Kubeconfig {
+pub fn answer(cluster: &Resolved, wanted: Option<AccessArg>) -> Kubeconfig {
     let placeholder = base64::engine::general_purpose::STANDARD.encode("not fetched in a dry run");
     let listed = |access: Access| {
         cluster.cluster.as_ref().and_then(|c| {
@@ -31,7 +31,7 @@ pub fn answer(cluster: &Resolved, wanted: Option<UpdateAccess>) -> Kubeconfig {
     // list says so, else (no list) the user's --access is taken at its word.
     let external = match &cluster.cluster {
         Some(_) => listed(Access::External).is_some(),
-        None => matches!(wanted, Some(UpdateAccess::External | UpdateAccess::Both)),
+        None => matches!(wanted, Some(AccessArg::External | AccessArg::Both)),
     };
     let mut accesses = vec![Access::Internal];
     if external {

@@ -4,8 +4,6 @@ use std::time::Duration;
 
 use cce_autopilot::CertDuration;
 
-use super::GlobalArgs;
-
 /// Parses `30`, `-1` or `max`.
 pub fn parse_cert_duration(s: &str) -> Result<CertDuration, String> {
     s.parse()
@@ -70,13 +68,6 @@ pub fn parse_offset(s: &str) -> Result<i64, String> {
     let secs =
         i64::try_from(parse_duration(rest)?.as_secs()).map_err(|_| too_long(s, MAX_HORIZON))?;
     Ok(sign * secs)
-}
-
-impl GlobalArgs {
-    /// `--timeout`, else `default`.
-    pub fn timeout_or(&self, default: Duration) -> Duration {
-        self.timeout.unwrap_or(default)
-    }
 }
 
 /// The time-out of commands that do not say otherwise.
