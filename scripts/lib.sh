@@ -4,9 +4,9 @@
 #   root   the workspace root (the parent of this directory)
 # and defines the functions below, which read and set these globals of the sourcing script:
 #   work   the work directory (set by setup_work)
-#   pids   background processes, stopped at exit (set by setup_work; start_emulator appends to it)
+#   pids   background processes, stopped at exit (set by setup_work; start_[named_]emulator appends to it)
 #   cli    the cce-autopilot binary (set by find_cli)
-#   url    the emulator's base URL (set by start_emulator)
+#   url    the emulator's base URL (set by start_emulator and start_named_emulator)
 #   banner, region, project_id, ak, sk, private_cluster, public_cluster, private_name, public_name
 #   (set by read_banner)
 
@@ -112,22 +112,26 @@ first_url() {
 # start_emulator SECONDS [ARG...]: starts `$cli emulator serve ARG...` in the background (stdout and stderr
 # in $work/emulator.out and .err), adds it to pids, and sets url to the base URL it prints on its first
 # line; url is empty if the emulator exits first or prints none within SECONDS.
+start_emulator() { start_named_emulator emulator "$@"; }
+
+# start_named_emulator NAME SECONDS [ARG...]: start_emulator with stdout and stderr in $work/NAME.out and
+# .err, so that several emulators can run at once.
 # shellcheck disable=SC2034 # sets globals for the sourcing script
-start_emulator() {
-    local seconds=$1
-    shift
-    "$cli" emulator serve "$@" >"$work/emulator.out" 2>"$work/emulator.err" &
+start_named_emulator() {
+    local name=$1 seconds=$2
+    shift 2
+    "$cli" emulator serve "$@" >"$work/$name.out" 2>"$work/$name.err" &
     pids+=($!)
-    url=$(first_url "$!" "$work/emulator.out" "$seconds")
+    url=$(first_url "$!" "$work/$name.out" "$seconds")
 }
 
-# read_banner: reads what the emulator printed on stdout (its base URL, then a banner) into banner, and its
-# fields into region, project_id, ak, sk, private_cluster (its private-only demo cluster) and public_cluster
-# (its cluster with a public IP), and those clusters' names into private_name and public_name; a field it
-# cannot find is empty.
+# read_banner [FILE]: reads what the emulator printed on stdout (its base URL, then a banner; FILE, by default
+# $work/emulator.out) into banner, and its fields into region, project_id, ak, sk, private_cluster (its
+# private-only demo cluster) and public_cluster (its cluster with a public IP), and those clusters' names into
+# private_name and public_name; a field it cannot find is empty.
 # shellcheck disable=SC2034 # sets globals for the sourcing script
 read_banner() {
-    banner=$(cat "$work/emulator.out")
+    banner=$(cat "${1:-$work/emulator.out}")
     region=$(banner_field region)
     project_id=$(banner_field 'project id')
     ak=$(banner_field 'access key')

@@ -3,7 +3,10 @@
 #   (a) requests signed by the official SDK (huaweicloudsdkcce) are accepted by our emulator, and the
 #       emulator's answers and errors are what the SDK expects;
 #   (b) requests signed by our CLI are accepted by a verifier whose only signature check is the official
-#       SDK's own Signer (huaweicloudsdkcore.signer.signer.Signer).
+#       SDK's own Signer (huaweicloudsdkcore.signer.signer.Signer);
+#   (i) the official SDK, given no credentials, gets them from each source of its default chain (OIDC via
+#       STS, environment and profile federation, ECS metadata, pod identity) served by our emulator, is refused
+#       for bad ID tokens, and renews expired temporary credentials by itself.
 # Everything runs on 127.0.0.1; the only network access is pip installing the SDK from PyPI.
 #
 # Usage: scripts/official-sdk-interop.sh
@@ -201,7 +204,44 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------
-# 5. Summary
+# 5. (i) the official SDK's default credential chain, one source at a time, against emulators with an identity
+# file: one with --admin (its clock can be moved), one without a `metadata:` section (its ECS metadata answers
+# 401 "Please configure Cloud Service Agency first", so the chain goes on to pod identity).
+# PyJWT mints the ID tokens, cryptography makes the keys and reads the certificates' CN.
+setup_venv "$venv" "huaweicloudsdkcce==$sdk_version" "huaweicloudsdkcore==$sdk_version" \
+    PyJWT==2.15.1 cryptography==51.0.1
+idir="$work/identity"
+log "identity checks: keys, JWK Set and identity files in $idir"
+if ! sdk "$here/identity_chain.py" setup --dir "$idir" >"$work/identity-setup.out" 2>&1; then
+    fail i0-identity-setup "identity_chain.py setup failed: $(tail -n3 "$work/identity-setup.out" | paste -sd' ')"
+else
+    log "starting: cce-autopilot emulator serve --identity-file (twice)"
+    start_named_emulator identity-emulator 60 --identity-file "$idir/identity.yaml" --admin
+    identity_url=$url
+    start_named_emulator no-metadata-emulator 60 --identity-file "$idir/identity-no-metadata.yaml"
+    no_metadata_url=$url
+    if [[ -z $identity_url || -z $no_metadata_url ]]; then
+        fail i0-identity-emulators-start "no base URL on stdout; stderr: $(tail -n2 "$work/identity-emulator.err" \
+            "$work/no-metadata-emulator.err" | paste -sd' ')"
+    else
+        read_banner "$work/identity-emulator.out"
+        if [[ -z $region || -z $project_id || -z $private_cluster ]]; then
+            fail i0-identity-emulators-start "cannot parse the banner:"$'\n'"$banner"
+        else
+            pass i0-identity-emulators-start "$identity_url (identity.yaml, --admin), $no_metadata_url (no metadata:)"
+            log "official SDK default credential chain -> emulators"
+            sdk "$here/identity_chain.py" run --dir "$idir" --url "$identity_url" --no-metadata-url "$no_metadata_url" \
+                --region "$region" --project-id "$project_id" --cluster "$private_cluster" \
+                2>"$work/identity_chain.err" | tee "$work/identity_chain.out" || true
+            collect "$work/identity_chain.out"
+            grep -qE '^(PASS|FAIL) ' "$work/identity_chain.out" ||
+                fail i-identity-chain "identity_chain.py reported nothing: $(tail -n3 "$work/identity_chain.err")"
+        fi
+    fi
+fi
+
+# ---------------------------------------------------------------------------------------------------
+# 6. Summary
 passed=$(grep -c '^PASS ' "$results" || true)
 failed=$(grep -c '^FAIL ' "$results" || true)
 echo

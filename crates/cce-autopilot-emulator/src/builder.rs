@@ -55,6 +55,8 @@ pub struct EmulatorBuilder {
     pub(crate) metadata_agency: bool,
     pub(crate) read_timeout: Duration,
     pub(crate) max_connections: usize,
+    pub(crate) identity_file: Option<PathBuf>,
+    pub(crate) admin: bool,
 }
 
 impl Default for EmulatorBuilder {
@@ -93,6 +95,8 @@ impl Default for EmulatorBuilder {
             metadata_agency: true,
             read_timeout: DEFAULT_READ_TIMEOUT,
             max_connections: DEFAULT_MAX_CONNECTIONS,
+            identity_file: None,
+            admin: false,
         }
     }
 }
@@ -116,6 +120,8 @@ impl fmt::Debug for EmulatorBuilder {
             .field("deny_cluster_listing", &self.deny_cluster_listing)
             .field("iam_projects", &self.iam_projects)
             .field("state_dir", &self.state_dir)
+            .field("identity_file", &self.identity_file)
+            .field("admin", &self.admin)
             .field("faults", &self.faults)
             .field("clock_offset_secs", &self.clock_offset_secs)
             .field("listen", &self.listen)
@@ -274,6 +280,20 @@ impl EmulatorBuilder {
     /// The address of the HTTP API (default `127.0.0.1:0`: a free port on loopback).
     pub fn listen(mut self, addr: SocketAddr) -> Self {
         self.listen = addr;
+        self
+    }
+
+    /// The identity world: users, identity providers, agencies, metadata and pod identity, read from this
+    /// YAML file at start (see the crate's README). Without one, the builder's keys name their callers.
+    pub fn identity_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.identity_file = Some(path.into());
+        self
+    }
+
+    /// Serves `PUT /_emulator/clock-offset` (body: whole seconds), which moves the emulator's clock at run
+    /// time, for tests that drive it from another process.
+    pub fn admin(mut self, enabled: bool) -> Self {
+        self.admin = enabled;
         self
     }
 

@@ -40,3 +40,32 @@ pub const METADATA_BAD_REQUEST: &str = "ECS.METADATA.0400";
 pub const METADATA_UNAUTHORIZED: &str = "ECS.METADATA.0401";
 /// 404 from the ECS metadata service: no token service (when configured without one).
 pub const METADATA_NOT_FOUND: &str = "ECS.METADATA.0404";
+
+// IAM, STS and pod identity, served with an identity file (`emulator serve --identity-file`). Bodies keep
+// the shape above (IAM's and STS's own: `error_msg`, `error_code`, `request_id`). Sources: IAM's — the IAM API
+// reference's "Obtaining a Token with an OpenID Connect ID Token" (its Open Telekom Cloud copy,
+// opentelekomcloud-docs/identity-access-management); STS's — the IAM v5 API reference (AssumeAgency,
+// ErrorCode); where no source names a code, the emulator's choice says so.
+
+/// 400 from IAM: a body that is not the documented JSON, a missing field, a duration or session name out of
+/// range (IAM: "Request body is invalid.").
+pub const IAM_BAD_REQUEST: &str = "IAM.0011";
+/// 401 from IAM: an ID token refused (signature, `iss`, `aud`, `exp`, `nbf`, claims), or an unknown or
+/// expired IAM token for `OS-CREDENTIAL/securitytokens`.
+pub const IAM_UNAUTHORIZED: &str = "IAM.0001";
+/// 403 from IAM: the agency does not trust the caller.
+pub const IAM_FORBIDDEN: &str = "IAM.0003";
+/// 404 from IAM: no such identity provider (`X-Idp-Id`) or agency.
+pub const IAM_NOT_FOUND: &str = "IAM.0004";
+/// 404 from STS: no agency (or identity provider) at the URN: "the agency '<urn>' cannot be found" (AssumeAgency's
+/// documented example; its status is not documented).
+pub const STS_NOT_FOUND: &str = "STS5.1106";
+/// 403 from STS: the agency does not trust the caller ("access denied: …", the v5 error-code page's example).
+pub const STS_ACCESS_DENIED: &str = "PAP5.0001";
+/// 400 from STS: a body that is not the documented JSON, a session name or duration out of range, or an ID
+/// token refused by `assume-with-oidc` (the official SDK's own OIDC test answers a bad token with 400
+/// `IAM.0001`; the emulator's choice for the rest, as no source names a code).
+pub const STS_BAD_REQUEST: &str = "IAM.0001";
+/// 401 from the pod-identity endpoint: no or a refused `Authorization` token (the emulator's choice: no source
+/// documents the agent's errors).
+pub const POD_IDENTITY_UNAUTHORIZED: &str = "CCE.01401010";

@@ -9,6 +9,7 @@
 //! | `retry-after=2s` | the `Retry-After` of refused calls (whole seconds) |
 //! | `seed=N` | the seed of the random triggers |
 //! | `scope=certificate\|gateway\|all` | the certificate API only (default), with IAM, or every route |
+//! | `metadata=rotate` | the ECS metadata service hands out new credentials on every fetch |
 //!
 //! TRIGGER is `always`, `never`, `first:N` (the first N calls in scope), or a share of calls: `25%` or
 //! `0.25`.
@@ -101,9 +102,15 @@ impl Faults {
                     }
                 };
             }
+            "metadata" if value == "rotate" => self.rotate_metadata_credentials = true,
+            "metadata" => {
+                return Err(format!(
+                    "invalid fault {item:?}: the only metadata fault is metadata=rotate"
+                ));
+            }
             _ => {
                 return Err(format!(
-                    "unknown fault {key:?}: use latency, 503, 429, drop, truncate, retry-after, seed or scope"
+                    "unknown fault {key:?}: use latency, 503, 429, drop, truncate, retry-after, seed, scope or metadata"
                 ));
             }
         }

@@ -113,6 +113,9 @@ pub struct Faults {
     pub seed: u64,
     /// Which routes are affected.
     pub scope: FaultScope,
+    /// The ECS metadata service hands out new credentials on every fetch, instead of the same ones until
+    /// half their lifetime has passed (a server whose agency credentials rotate under its clients).
+    pub rotate_metadata_credentials: bool,
 }
 
 impl Default for Faults {
@@ -126,6 +129,7 @@ impl Default for Faults {
             truncate_body: Trigger::Never,
             seed: 0,
             scope: FaultScope::Certificate,
+            rotate_metadata_credentials: false,
         }
     }
 }

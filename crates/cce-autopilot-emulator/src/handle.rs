@@ -227,6 +227,11 @@ impl EmulatorHandle {
         *lock(&self.shared.faults) = FaultState::new(faults);
     }
 
+    /// The account id of the identity file, when the emulator was started with one.
+    pub fn account_id(&self) -> Option<&str> {
+        self.shared.identity.as_ref().map(|w| w.account_id())
+    }
+
     /// The emulator's clock offset from the system clock, in seconds.
     pub fn clock_offset_secs(&self) -> i64 {
         self.shared.clock.offset_secs()
@@ -269,6 +274,9 @@ pub fn demo_banner(emulator: &EmulatorHandle) -> String {
     );
     let _ = writeln!(out, "  region       {}", emulator.region());
     let _ = writeln!(out, "  project id   {}", emulator.project_id());
+    if let Some(account) = emulator.account_id() {
+        let _ = writeln!(out, "  account id   {account}  (identity file)");
+    }
     let _ = writeln!(out, "  access key   {}", emulator.access_key());
     let _ = writeln!(out, "  secret key   {}", emulator.secret_key());
     for token in emulator.tokens() {

@@ -10,6 +10,7 @@ use crate::clock::Clock;
 use crate::error::{EmulatorError, Result};
 use crate::faults::FaultState;
 use crate::handle::EmulatorHandle;
+use crate::identity::{IdentityWorld, Principal, derived_id};
 use crate::pki::ClusterCa;
 use crate::serve::{Limits, serve_http};
 use crate::state::{Cluster, Credential, IamProject, MetadataConfig, RequestLog, Shared};
@@ -81,19 +82,15 @@ impl EmulatorBuilder {
             name: name.clone(),
             id: id.clone(),
         }));
-        let credentials = self
-            .credentials
-            .iter()
-            .map(|(ak, sk)| {
-                (
-                    ak.clone(),
-                    Credential {
-                        secret: sk.clone(),
-                        temporary: None,
-                    },
-                )
-            })
-            .collect();
+        let identity = match &self.identity_file {
+            Some(path) => Some(crate::identity::file::load(path).map_err(|reason| {
+                EmulatorError::InvalidConfig {
+                    reason: format!("identity file {reason}"),
+                }
+            })?),
+            None => None,
+        };
+        let credentials = self.permanent_credentials(identity.as_ref());
         let shared = Arc::new(Shared {
             base_url: base_url.clone(),
             region: self.region.clone(),
@@ -115,6 +112,10 @@ impl EmulatorBuilder {
             },
             metadata_tokens: Mutex::default(),
             read_timeout: self.read_timeout,
+            identity,
+            subject_tokens: Mutex::default(),
+            metadata_current: Mutex::default(),
+            admin: self.admin,
         });
 
         let limits = Limits::new(self.read_timeout, self.max_connections);
@@ -170,6 +171,58 @@ impl EmulatorBuilder {
                 Err(err)
             }
         }
+    }
+}
+
+impl EmulatorBuilder {
+    /// The permanent keys: the builder's (of user `demo` unless the identity file lists them) and the
+    /// identity file's users' (their `secret_keys`, else the builder's first secret key).
+    fn permanent_credentials(
+        &self,
+        world: Option<&IdentityWorld>,
+    ) -> std::collections::HashMap<String, Credential> {
+        let mut keys = std::collections::HashMap::new();
+        for (ak, sk) in &self.credentials {
+            let principal = match world {
+                None => Principal::Key(ak.clone()),
+                Some(world) => match world.user_of(ak) {
+                    Some(user) => Principal::User {
+                        name: user.name.clone(),
+                        id: user.id.clone(),
+                    },
+                    None => Principal::User {
+                        name: "demo".to_owned(),
+                        id: derived_id(world.account_id(), "user", "demo"),
+                    },
+                },
+            };
+            let credential = Credential {
+                secret: sk.clone(),
+                principal,
+                temporary: None,
+            };
+            keys.insert(ak.clone(), credential);
+        }
+        for user in world.map_or(&[][..], |w| &w.users[..]) {
+            for (ak, sk) in &user.keys {
+                let secret = match sk {
+                    Some(sk) => cce_autopilot_signing::SecretKey::from(sk.clone()),
+                    None if keys.contains_key(ak) => continue,
+                    None => self.credentials[0].1.clone(),
+                };
+                let principal = Principal::User {
+                    name: user.name.clone(),
+                    id: user.id.clone(),
+                };
+                let credential = Credential {
+                    secret,
+                    principal,
+                    temporary: None,
+                };
+                keys.insert(ak.clone(), credential);
+            }
+        }
+        keys
     }
 }
 

@@ -26,6 +26,8 @@
 //! emulator a runtime of its own and works from synchronous code too.
 //!
 //! # Routes (all on [`EmulatorHandle::url`])
+//! IAM's and STS's identity calls and pod identity, served with an identity file
+//! ([`EmulatorBuilder::identity_file`]), are documented in the crate's README.
 //! - `POST /autopilot/v3/projects/{project_id}/clusters/{cluster_id}/clustercert`: body `{"duration": n}`,
 //!   answers the kubeconfig of the vendor document (Jackson-style pretty JSON, `Content-Type:
 //!   application/json;charset=UTF-8`, `Port-ID` header: a UUID-shaped id derived from the cluster ID).
@@ -80,8 +82,8 @@
 //! # Certificates
 //! Each cluster has its own CA (ECDSA P-256, CN `kubernetes`, O `cce-autopilot-emulator`, OU the cluster
 //! ID, valid ten years), made at start, or kept in [`EmulatorBuilder::state_dir`]. Each call issues a new
-//! ECDSA P-256 key and a certificate with CN = the caller (the access key, or `token-user-<n>` for the
-//! n-th token) and O = `system:masters`, with client-auth usage. It is backdated one minute for clients
+//! ECDSA P-256 key and a certificate with CN = the caller (its `principal_id` with an identity file,
+//! see the README; else the access key, or `token-user-<n>` for the n-th token) and O = `system:masters`, with client-auth usage. It is backdated one minute for clients
 //! whose clock is behind: `not_before` = now − 1 min and `not_after` = `not_before` + `duration` days, so the
 //! validity is exactly `duration` days; `-1` gives five calendar years (1826 or 1827 days, depending on
 //! the leap days in between; 29 February maps to 28 February). The `*-data` fields are base64 of PEM.
@@ -121,6 +123,7 @@ mod error;
 mod fault_spec;
 mod faults;
 mod handle;
+mod identity;
 mod launch;
 mod pki;
 mod serve;
@@ -132,6 +135,7 @@ pub use builder::{Emulator, EmulatorBuilder};
 pub use error::{BoxError, EmulatorError, Result};
 pub use faults::{FaultKind, FaultScope, Faults, RejectStatus, Trigger};
 pub use handle::{EmulatorHandle, demo_banner};
+pub use identity::file::DEFAULT_ACCOUNT_ID;
 pub use state::RequestRecord;
 
 /// The demo set-up that [`Emulator::builder`] starts from.

@@ -10,6 +10,8 @@ use time::OffsetDateTime;
 
 use crate::clock::Clock;
 use crate::faults::{FaultKind, FaultState};
+use crate::identity::issue::Issued;
+use crate::identity::{IdentityWorld, Principal};
 use crate::pki::ClusterCa;
 
 /// How many request records are kept; older ones are forgotten (the count goes on).
@@ -23,6 +25,8 @@ pub(crate) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 /// An AK/SK pair the gateway accepts.
 pub(crate) struct Credential {
     pub(crate) secret: SecretKey,
+    /// Whom the key acts for.
+    pub(crate) principal: Principal,
     /// Set for credentials handed out by the metadata service.
     pub(crate) temporary: Option<Temporary>,
 }
@@ -126,9 +130,24 @@ pub(crate) struct Shared {
     pub(crate) metadata_tokens: Mutex<HashMap<String, OffsetDateTime>>,
     /// How long a request body may take to arrive.
     pub(crate) read_timeout: std::time::Duration,
+    /// Users, identity providers and agencies (`None`: one key, today's world).
+    pub(crate) identity: Option<IdentityWorld>,
+    /// IAM's unscoped tokens from ID tokens (`X-Subject-Token`): whom each names, until when.
+    pub(crate) subject_tokens: Mutex<HashMap<String, (Principal, OffsetDateTime)>>,
+    /// The credentials the metadata service hands out until half their lifetime has passed.
+    pub(crate) metadata_current: Mutex<Option<Issued>>,
+    /// `PUT /_emulator/clock-offset` is served.
+    pub(crate) admin: bool,
 }
 
 impl Shared {
+    /// The account id: the identity file's, else the IAM domain id.
+    pub(crate) fn account_id(&self) -> &str {
+        self.identity
+            .as_ref()
+            .map_or(self.domain_id.as_str(), IdentityWorld::account_id)
+    }
+
     /// The cluster with this id, unless it was deleted.
     pub(crate) fn cluster(&self, id: &str) -> Option<&Arc<Cluster>> {
         self.clusters().find(|c| c.id == id)

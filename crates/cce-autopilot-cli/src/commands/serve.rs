@@ -37,7 +37,7 @@ pub struct ServeArgs {
     #[arg(long, value_name = "OFFSET", allow_hyphen_values = true, value_parser = parse_offset)]
     pub clock_offset: Option<i64>,
     /// Inject a fault (repeatable, combined): latency=200ms, 503=first:3, 429=25%, drop=first:1,
-    /// truncate=always, retry-after=2s, seed=N, scope=certificate|gateway|all.
+    /// truncate=always, retry-after=2s, seed=N, scope=certificate|gateway|all, metadata=rotate.
     #[arg(long = "fault", value_name = "KEY=VALUE")]
     pub faults: Vec<String>,
     /// Close a connection whose request head, body or TLS handshake has not arrived within this.
@@ -46,11 +46,21 @@ pub struct ServeArgs {
     /// Serve at most this many connections at once; more wait to be accepted.
     #[arg(long, value_name = "N", default_value_t = 512, value_parser = clap::value_parser!(u32).range(1..))]
     pub max_connections: u32,
+    /// The identity world (YAML): users, identity providers (JWKS), agencies, who the ECS metadata
+    /// service and pod identity act as. Serves IAM's and STS's identity calls; see the emulator's README.
+    #[arg(long, value_name = "FILE")]
+    pub identity_file: Option<PathBuf>,
+    /// Serve PUT /_emulator/clock-offset (body: whole seconds), to move the clock while running.
+    #[arg(long)]
+    pub admin: bool,
 }
 
 /// Starts the emulator, prints the banner (first line: the base URL), serves until a signal arrives.
 pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<crate::exit::Exit> {
-    let mut builder = Emulator::builder().listen(args.listen);
+    let mut builder = Emulator::builder().listen(args.listen).admin(args.admin);
+    if let Some(file) = &args.identity_file {
+        builder = builder.identity_file(file);
+    }
     if let (Some(ak), Some(sk)) = (&args.ak, &args.sk) {
         builder = builder.credentials(ak, sk);
     }

@@ -11,6 +11,7 @@ use cce_autopilot_signing::{
 
 use super::{ApiError, decode_query, header_pairs, read_body};
 use crate::codes;
+use crate::identity::Principal;
 use crate::serve::ConnControl;
 use crate::state::{Shared, lock, secrets_equal};
 
@@ -21,8 +22,12 @@ const HEADER_AUTH_TOKEN: &str = "X-Auth-Token";
 /// Who made an authenticated call.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub(crate) enum Identity {
-    /// AK/SK, permanent or temporary.
-    AccessKey(String),
+    /// AK/SK, permanent or temporary, and whom the key acts for.
+    AccessKey {
+        access_key: String,
+        principal: Principal,
+        temporary: bool,
+    },
     /// The `n`-th configured token (0-based).
     Token(usize),
 }
@@ -31,7 +36,7 @@ impl Identity {
     /// The common name of the certificates issued to this caller.
     pub(crate) fn common_name(&self) -> String {
         match self {
-            Identity::AccessKey(ak) => ak.clone(),
+            Identity::AccessKey { principal, .. } => principal.id(),
             Identity::Token(index) => format!("token-user-{}", index + 1),
         }
     }
@@ -60,25 +65,45 @@ pub(crate) struct Admitted {
     pub(crate) identity: Identity,
 }
 
-/// Reads `req`'s body and authenticates it ([`authenticate`]): what every authenticated route does first.
-pub(crate) async fn admit(shared: &Shared, req: Request) -> Result<Admitted, ApiError> {
+/// Reads `req`'s body in full, within the read time-out: what unsigned routes (IAM's and STS's federation
+/// calls, pod identity) do first.
+pub(crate) async fn read_request(
+    shared: &Shared,
+    req: Request,
+) -> Result<(Parts, Bytes), ApiError> {
     let (parts, body) = req.into_parts();
     let control = parts.extensions.get::<ConnControl>().cloned();
     let body = read_body(body, shared.read_timeout, control).await?;
-    let identity = authenticate(
-        shared,
-        &Incoming {
-            method: &parts.method,
-            uri: &parts.uri,
-            headers: &parts.headers,
-            body: &body,
-        },
-    )?;
+    Ok((parts, body))
+}
+
+/// Reads `req`'s body and authenticates it ([`authenticate`]): what every authenticated route does first.
+pub(crate) async fn admit(shared: &Shared, req: Request) -> Result<Admitted, ApiError> {
+    let (parts, body) = read_request(shared, req).await?;
+    let identity = authenticate_read(shared, &parts, &body)?;
     Ok(Admitted {
         parts,
         body,
         identity,
     })
+}
+
+/// [`authenticate`] for a request already read ([`read_request`]), for routes that authenticate only some
+/// of their calls (IAM's `assume_role`).
+pub(crate) fn authenticate_read(
+    shared: &Shared,
+    parts: &Parts,
+    body: &[u8],
+) -> Result<Identity, ApiError> {
+    authenticate(
+        shared,
+        &Incoming {
+            method: &parts.method,
+            uri: &parts.uri,
+            headers: &parts.headers,
+            body,
+        },
+    )
 }
 
 /// Authenticates a call as the API gateway would: a signature when there is an `Authorization` header,
@@ -180,7 +205,11 @@ fn authenticate_signature(shared: &Shared, req: &Incoming<'_>) -> Result<Identit
             )));
         }
     }
-    Ok(Identity::AccessKey(verified.access_key))
+    Ok(Identity::AccessKey {
+        principal: credential.principal.clone(),
+        temporary: credential.temporary.is_some(),
+        access_key: verified.access_key,
+    })
 }
 
 /// The gateway's wording for each verification failure.

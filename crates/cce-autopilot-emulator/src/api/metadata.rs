@@ -8,42 +8,21 @@ use axum::http::header::CONTENT_TYPE;
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use base64::Engine as _;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use cce_autopilot_signing::SecretKey;
-use rand::Rng as _;
-use rand::distr::Alphanumeric;
-use serde_json::json;
-use time::OffsetDateTime;
-use time::macros::format_description;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 use super::{ApiError, JSON_UTF8, json_response};
 use crate::codes;
-use crate::state::{Credential, Shared, Temporary, lock, secrets_equal};
+use crate::identity::Principal;
+use crate::identity::issue::issue;
+use crate::state::{Shared, lock, secrets_equal};
 
 const TTL_HEADER: &str = "X-Metadata-Token-Ttl-Seconds";
 const TOKEN_HEADER: &str = "X-Metadata-Token";
 const MAX_TTL_SECS: u32 = 21_600;
 /// What the service says when the server may not have credentials.
 pub(crate) const NO_AGENCY: &str = "Please configure Cloud Service Agency first";
-
-/// `2026-11-28T18:00:00.000000Z`, the service's `expires_at` format.
-pub(crate) fn format_expiry(t: OffsetDateTime) -> String {
-    let format =
-        format_description!("[year]-[month]-[day]T[hour]:[minute]:[second].[subsecond digits:6]Z");
-    t.to_offset(time::UtcOffset::UTC)
-        .replace_nanosecond(0)
-        .ok()
-        .and_then(|t| t.format(&format).ok())
-        .unwrap_or_default()
-}
-
-fn random_text(len: usize) -> String {
-    rand::rng()
-        .sample_iter(Alphanumeric)
-        .take(len)
-        .map(char::from)
-        .collect()
-}
+/// The session name of the server's agency credentials.
+const ECS_SESSION: &str = "ecs-emulator";
 
 pub(super) async fn token(
     State(shared): State<Arc<Shared>>,
@@ -110,61 +89,39 @@ pub(super) async fn security_key(
             ));
         }
     }
-    if !shared.metadata.agency {
+    let agency = match &shared.identity {
+        Some(world) => world
+            .metadata_agency
+            .as_deref()
+            .and_then(|name| world.agency(name))
+            .map(|agency| agency.session(ECS_SESSION)),
+        None => shared
+            .metadata
+            .agency
+            .then(|| Principal::Key(String::new())),
+    };
+    let Some(principal) = agency else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             codes::METADATA_UNAUTHORIZED,
             NO_AGENCY,
         ));
-    }
-    let access = random_text(20).to_ascii_uppercase();
-    let secret = random_text(40);
-    let security_token = STANDARD.encode(rand::random::<[u8; 32]>()).repeat(4);
-    let expires_at = now + shared.metadata.credential_ttl;
-    let mut credentials = lock(&shared.credentials);
-    // Forget temporary credentials an hour after they expire (until then they get "expired", not "unknown").
-    let forget_before = now - time::Duration::hours(1);
-    credentials.retain(|_, c| {
-        c.temporary
-            .as_ref()
-            .is_none_or(|t| t.expires_at > forget_before)
-    });
-    credentials.insert(
-        access.clone(),
-        Credential {
-            secret: SecretKey::from(secret.clone()),
-            temporary: Some(Temporary {
-                security_token: security_token.clone(),
-                expires_at,
-            }),
-        },
-    );
-    drop(credentials);
-    let body = json!({
-        "credential": {
-            "access": access,
-            "secret": secret,
-            "securitytoken": security_token,
-            "expires_at": format_expiry(expires_at),
+    };
+    let rotate = lock(&shared.faults).faults().rotate_metadata_credentials;
+    let ttl = shared.metadata.credential_ttl;
+    let mut current = lock(&shared.metadata_current);
+    let issued = match current.as_ref() {
+        Some(held) if !rotate && held.expires_at - now > ttl / 2 => held.clone(),
+        _ => {
+            let fresh = issue(&shared, principal, ttl);
+            *current = Some(fresh.clone());
+            fresh
         }
-    });
+    };
+    drop(current);
     Ok(json_response(
         StatusCode::OK,
         JSON_UTF8,
-        serde_json::to_vec(&body).unwrap_or_default(),
+        serde_json::to_vec(&issued.iam_json()).unwrap_or_default(),
     ))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use time::macros::datetime;
-
-    #[test]
-    fn expiry_has_six_fraction_digits() {
-        assert_eq!(
-            format_expiry(datetime!(2026-11-28 18:00:00.123 UTC)),
-            "2026-11-28T18:00:00.000000Z"
-        );
-    }
 }

@@ -5,9 +5,12 @@
 mod auth;
 mod cce;
 mod clusters;
+mod federation;
 mod iam;
+mod identity;
 mod jackson;
 mod metadata;
+mod sts;
 
 use std::sync::Arc;
 
@@ -172,10 +175,46 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v3/projects", get(iam::projects))
         .route("/meta-data/latest/api/token", put(metadata::token))
         .route("/openstack/latest/securitykey", get(metadata::security_key))
+        .route("/v3.0/OS-AUTH/id-token/tokens", post(federation::id_token))
+        .route(
+            "/v3.0/OS-CREDENTIAL/securitytokens",
+            post(federation::security_tokens),
+        )
+        .route("/pod-identity/credentials", post(federation::pod_identity))
+        .route("/v5/agencies/assume", post(sts::assume))
+        .route("/v5/agencies/assume-with-oidc", post(sts::assume_with_oidc))
+        .route("/v5/caller-identity", get(sts::caller_identity))
+        .route("/_emulator/clock-offset", put(admin_clock_offset))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(from_fn_with_state(shared.clone(), gateway))
         .with_state(shared)
+}
+
+/// `PUT /_emulator/clock-offset` (only with [`crate::EmulatorBuilder::admin`]): the body, whole seconds,
+/// becomes the emulator clock's offset from the system clock; 204.
+async fn admin_clock_offset(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+    body: String,
+) -> Result<StatusCode, ApiError> {
+    if !shared.admin {
+        return Err(not_found().await);
+    }
+    const TEN_YEARS: i64 = 10 * 366 * 86_400;
+    let seconds = body
+        .trim()
+        .parse::<i64>()
+        .ok()
+        .filter(|s| s.abs() <= TEN_YEARS)
+        .ok_or_else(|| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                codes::INVALID_REQUEST,
+                "the body must be whole seconds, at most ten years either way",
+            )
+        })?;
+    shared.clock.set_offset_secs(seconds);
+    Ok(StatusCode::NO_CONTENT)
 }
 
 async fn not_found() -> ApiError {

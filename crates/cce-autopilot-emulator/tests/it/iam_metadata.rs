@@ -211,7 +211,14 @@ async fn temporary_credentials_need_their_security_token() {
         .await;
     expect_error(response, 401, codes::AUTH_FAILED).await;
 
+    // The server hands out the same credentials until they age; rotation gives another set.
+    emu.set_faults(
+        cce_autopilot_emulator::Faults::none()
+            .with_spec("metadata=rotate")
+            .unwrap(),
+    );
     let other = temporary_credentials(&emu).await;
+    assert_ne!(other.access, creds.access);
     let response = signed_with_temporary(&emu, &creds)
         .header("X-Security-Token", other.token.clone())
         .send()

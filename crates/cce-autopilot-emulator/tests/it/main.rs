@@ -11,6 +11,7 @@ mod common;
 mod errors;
 mod faults;
 mod iam_metadata;
+mod identity;
 mod limits;
 mod state_dir;
 mod stub;

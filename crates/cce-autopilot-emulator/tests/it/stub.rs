@@ -221,7 +221,11 @@ async fn kubectl_version(config: &Kubeconfig, context: &str) -> std::process::Ou
 }
 
 /// Runs `kubectl --kubeconfig <file> --context <context> ARGS` with HOME in a temporary directory.
-async fn kubectl(config: &Kubeconfig, context: &str, args: &[&str]) -> std::process::Output {
+pub(crate) async fn kubectl(
+    config: &Kubeconfig,
+    context: &str,
+    args: &[&str],
+) -> std::process::Output {
     let args: Vec<String> = args.iter().map(|a| (*a).to_owned()).collect();
     let home = tempfile::tempdir().unwrap();
     let path = home.path().join("config.json");

@@ -1,0 +1,722 @@
+#!/usr/bin/env python3
+"""Interop check (i): the official Python SDK finds its own credentials, from each source of its default chain.
+
+A CceClient built without `with_credentials` asks huaweicloudsdkcore's default credential chain
+(CredentialProviderChain: OIDC via STS, environment, profile file, ECS metadata, pod identity) for temporary
+credentials, and our emulator stands in for every service the chain talks to (IAM, STS, ECS metadata, pod
+identity) as well as for CCE. For each source the SDK's own provider and accessor fetch the credentials, the SDK
+signs CreateAutopilotKubernetesClusterCert with them, and the client certificate of the kubeconfig must name the
+agency the identity file maps that source to. Then:
+  * ID tokens the emulator must refuse (signed by a key not in the JWKS, wrong `iss`, wrong `aud`, expired)
+    make the SDK's call fail, through source 1 (STS) and source 2 (IAM federation);
+  * credentials whose expiry has passed are refused (401) while the SDK still believes them valid, and the
+    call succeeds again once the SDK's own renewal (fewer than 40 minutes left) has fetched new ones.
+
+Subcommands:
+  setup DIR   writes RSA keys, the provider's JWK Set and two identity files (identity.yaml, and
+              identity-no-metadata.yaml without a `metadata:` section) for `emulator serve --identity-file`;
+  run ...     runs the checks against emulators started with those files (the first one with --admin).
+Each check runs the SDK in a child process with a fresh environment (only the variables of the source under
+test, HOME an empty directory), a time limit, and a guard that refuses any request to a host outside
+127.0.0.0/8: the SDK's metadata address (MetadataAccessor._METADATA_ENDPOINT) is pointed at an emulator before
+anything else runs, so 169.254.169.254 and the cloud's endpoints are never contacted.
+
+Prints one line per check, `PASS <name>: <detail>` or `FAIL <name>: <detail>`, plus `INFO` lines with what the
+SDK put on the wire. Exits 1 if any check failed.
+"""
+
+import argparse
+import base64
+import ipaddress
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import traceback
+import urllib.request
+from urllib.parse import urlsplit
+
+# The identity world the emulator is given (pinned by the emulator's identity-file interface).
+ACCOUNT_ID = "0a1b2c3d4e5f60718293a4b5c6d7e8f9"
+USER_AK = "HPUAEXAMPLEAK00000001"
+PROVIDER = "ci"
+ISSUER = "https://ci.example.test"
+CLIENT_ID = "cce-autopilot"
+AGENCY = "ci-deployer"
+AGENCY_ID = "5f4e3d2c1b0a49382716f5e4d3c2b1a0"
+PROVIDER_URN = "iam::%s:identity-provider:%s" % (ACCOUNT_ID, PROVIDER)
+AGENCY_URN = "iam::%s:agency:%s" % (ACCOUNT_ID, AGENCY)
+KID = "ci-key-1"
+SUBJECT = "repo:example/cce-autopilot:ref:refs/heads/main"
+CONFIGURE_AGENCY = "Please configure Cloud Service Agency first"
+
+RESULTS = []
+
+
+def one_line(text):
+    return " | ".join(part.strip() for part in str(text).splitlines() if part.strip())
+
+
+def report(ok, name, detail):
+    RESULTS.append(ok)
+    print("%s %s: %s" % ("PASS" if ok else "FAIL", name, one_line(detail)), flush=True)
+
+
+def info(name, detail):
+    print("INFO %s: %s" % (name, one_line(detail)), flush=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# setup: keys, JWK Set, identity files
+
+def b64url_uint(n):
+    raw = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def new_key(path):
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    with open(path, "wb") as f:
+        f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                  serialization.NoEncryption()))
+    os.chmod(path, 0o600)
+    return key
+
+
+def identity_yaml(with_metadata):
+    text = """\
+account_id: {account}
+users:
+  - name: alice
+    access_keys: [{ak}]
+identity_providers:
+  - name: {provider}
+    issuer: {issuer}
+    client_id: {client_id}
+    jwks_file: ci-jwks.json
+    agency: {agency}
+agencies:
+  - name: {agency}
+    id: {agency_id}
+    trusted: ["idp:{provider}"]
+""".format(account=ACCOUNT_ID, ak=USER_AK, provider=PROVIDER, issuer=ISSUER, client_id=CLIENT_ID, agency=AGENCY,
+           agency_id=AGENCY_ID)
+    if with_metadata:
+        text += "metadata:\n  agency: %s\n" % AGENCY
+    text += "pod_identity:\n  provider: %s\n  agency: %s\n" % (PROVIDER, AGENCY)
+    return text
+
+
+def setup(args):
+    os.makedirs(args.dir, exist_ok=True)
+    key = new_key(os.path.join(args.dir, "ci-key.pem"))
+    new_key(os.path.join(args.dir, "rogue-key.pem"))  # signs the bad-signature token; never in the JWKS
+    numbers = key.public_key().public_numbers()
+    jwks = {"keys": [{"kty": "RSA", "use": "sig", "alg": "RS256", "kid": KID,
+                      "n": b64url_uint(numbers.n), "e": b64url_uint(numbers.e)}]}
+    with open(os.path.join(args.dir, "ci-jwks.json"), "w", encoding="utf-8") as f:
+        json.dump(jwks, f, indent=2)
+    for name, with_metadata in (("identity.yaml", True), ("identity-no-metadata.yaml", False)):
+        with open(os.path.join(args.dir, name), "w", encoding="utf-8") as f:
+            f.write(identity_yaml(with_metadata))
+    info("setup", "wrote ci-key.pem, rogue-key.pem, ci-jwks.json (kid %s), identity.yaml, identity-no-metadata.yaml "
+                  "in %s" % (KID, args.dir))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# attempt: one SDK run in a child process (reads its spec as JSON on stdin, prints `RESULT <json>`)
+
+WIRE = []       # every HTTP request the SDK made (through requests), with the answer's status
+FOREIGN = []    # requests refused by the loopback guard
+STEPS = []      # every credential fetch of an StsAccessor: which one, and its outcome
+
+
+class NotLoopback(Exception):
+    """Raised instead of sending a request to a host outside 127.0.0.0/8 (the SDK's chain does not catch it)."""
+
+
+def is_loopback(host):
+    try:
+        return ipaddress.ip_address(host) in ipaddress.ip_network("127.0.0.0/8")
+    except ValueError:
+        return False
+
+
+def install_guard():
+    """Wraps requests' HTTPAdapter.send, which every SDK request goes through (its HttpClient's session, and the
+    plain requests.get/put/post of the metadata and pod-identity accessors): loopback only, and logged."""
+    from requests.adapters import HTTPAdapter
+    send = HTTPAdapter.send
+
+    def guarded(self, request, *a, **kw):
+        parts = urlsplit(request.url)
+        entry = {"method": request.method, "path": parts.path + ("?" + parts.query if parts.query else ""),
+                 "headers": sorted(request.headers.keys())}
+        if not is_loopback(parts.hostname or ""):
+            FOREIGN.append("%s %s://%s%s" % (request.method, parts.scheme, parts.netloc, parts.path))
+            raise NotLoopback("refused to contact %s (tests only talk to 127.0.0.0/8)" % parts.netloc)
+        try:
+            response = send(self, request, *a, **kw)
+        except Exception as e:
+            entry["error"] = "%s: %s" % (type(e).__name__, e)
+            WIRE.append(entry)
+            raise
+        entry["status"] = response.status_code
+        if response.status_code >= 400:
+            entry["body"] = response.content[:400].decode("utf-8", "replace")
+        WIRE.append(entry)
+        return response
+
+    HTTPAdapter.send = guarded
+
+
+def instrument_accessors():
+    """Records each call of the SDK's StsAccessor classes (which source fetched, and what happened)."""
+    from huaweicloudsdkcore.auth import internal
+    for cls in (internal.OidcStsAccessor, internal.FederalAccessor, internal.MetadataAccessor,
+                internal.PodIdentityAccessor):
+        original = cls.get_credential
+
+        def wrapped(self, *a, _original=original, _name=cls.__name__, **kw):
+            try:
+                credential = _original(self, *a, **kw)
+            except Exception as e:
+                STEPS.append({"accessor": _name, "ok": False, "error": describe_error(e)})
+                raise
+            STEPS.append({"accessor": _name, "ok": True, "expires_at": credential.expire_at})
+            return credential
+
+        cls.get_credential = wrapped
+
+
+def describe_error(e):
+    """The exception and, along its __cause__/__context__ chain, the first SDK ServiceResponseException."""
+    from huaweicloudsdkcore.exceptions.exceptions import ServiceResponseException
+    d = {"type": type(e).__name__, "text": str(e)[:600]}
+    seen, cur = set(), e
+    while cur is not None and id(cur) not in seen:
+        seen.add(id(cur))
+        if isinstance(cur, ServiceResponseException):
+            d["service"] = {"type": type(cur).__name__, "status": cur.status_code, "error_code": cur.error_code,
+                            "error_msg": cur.error_msg, "request_id": cur.request_id}
+            break
+        cur = cur.__cause__ or cur.__context__
+    return d
+
+
+def shift_sdk_clock(seconds, renewal):
+    """Moves the SDK's clocks `seconds` ahead: the signer's (X-Sdk-Date: signer.datetime.utcnow) always, and with
+    `renewal` also the one its credentials compare expires_at with (utils.time_utils.get_timestamp_utc)."""
+    from datetime import datetime, timedelta
+    from huaweicloudsdkcore.signer import signer
+    from huaweicloudsdkcore.utils import time_utils
+
+    class ShiftedDatetime(datetime):
+        @classmethod
+        def utcnow(cls):
+            return datetime.utcnow() + timedelta(seconds=seconds)
+
+    signer.datetime = ShiftedDatetime
+    if renewal:
+        real = time_utils.get_timestamp_utc
+        time_utils.get_timestamp_utc = lambda: real() + seconds
+
+
+def put_clock_offset(admin_url, seconds):
+    request = urllib.request.Request(admin_url + "/_emulator/clock-offset", data=str(int(seconds)).encode(),
+                                     method="PUT", headers={"Content-Type": "text/plain"})
+    with urllib.request.urlopen(request, timeout=10) as r:
+        return r.status
+
+
+def certificate_cn(response):
+    """The CN of the kubeconfig's client certificate, and what cryptography warned about while reading it."""
+    import warnings
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+    users = response.users or []
+    data = users[0].user.client_certificate_data if users and users[0].user else None
+    if not data:
+        return None, []
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        cert = x509.load_pem_x509_certificate(base64.b64decode(data))
+        names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return (names[0].value if names else ""), [str(w.message) for w in caught]
+
+
+def credentials_facts(credentials):
+    accessor = credentials.sts_accessor
+    return {
+        "class": type(credentials).__name__,
+        "accessor": type(accessor).__name__ if accessor is not None else None,
+        "ak": (credentials.ak or "")[:4] + "…",  # enough to tell keys apart in a log
+        "temporary": bool(credentials.security_token),
+        "iam_endpoint": credentials.iam_endpoint,
+        "project_id": getattr(credentials, "project_id", None),
+    }
+
+
+def attempt(_args):
+    spec = json.load(sys.stdin)
+    install_guard()
+    # First of all: the SDK's ECS-metadata address is a class constant; never leave it at 169.254.169.254.
+    from huaweicloudsdkcore.auth.internal import MetadataAccessor
+    MetadataAccessor._METADATA_ENDPOINT = spec["metadata_url"]
+    instrument_accessors()
+
+    from huaweicloudsdkcore.auth.internal import StsHelper
+    from huaweicloudsdkcore.http.http_config import HttpConfig
+    from huaweicloudsdkcore.region.region import Region
+    from huaweicloudsdkcce.v3 import CceClient, CertDuration, CreateAutopilotKubernetesClusterCertRequest
+
+    result = {"phases": []}
+    config = HttpConfig.get_default_config()
+    config.timeout = (5, 20)
+    config.retry_times = 0
+
+    def cert_call(client):
+        request = CreateAutopilotKubernetesClusterCertRequest(cluster_id=spec["cluster"],
+                                                              body=CertDuration(duration=30))
+        response = client.create_autopilot_kubernetes_cluster_cert(request)
+        cn, warned = certificate_cn(response)
+        return {"status": response.status_code, "kind": response.kind, "cn": cn, "cn_warnings": warned}
+
+    def phase(label, fn):
+        entry = {"phase": label, "wire_from": len(WIRE), "steps_from": len(STEPS)}
+        try:
+            entry["ok"] = fn()
+        except Exception as e:  # noqa: BLE001 - reported to the parent
+            entry["error"] = describe_error(e)
+            traceback.print_exc(file=sys.stderr)
+        entry["wire"] = WIRE[entry.pop("wire_from"):]
+        entry["steps"] = STEPS[entry.pop("steps_from"):]
+        result["phases"].append(entry)
+        return "error" not in entry
+
+    holder = {}
+
+    def build():
+        builder = CceClient.new_builder().with_http_config(config)
+        if spec["chain"] == "get_basic":
+            # The chain as the SDK's docs show it: CredentialProviderChain.get_basic_credential_provider_chain(),
+            # whose providers have the credential type "basic" (the profile section [basic]).
+            from huaweicloudsdkcore.auth.provider import CredentialProviderChain
+            builder = builder.with_credentials(
+                CredentialProviderChain.get_basic_credential_provider_chain().get_credentials())
+        # else no with_credentials: ClientBuilder.build() runs get_default_credential_provider_chain("BasicCredentials")
+        if spec["region_lookup"]:
+            # With a region and no project id, the SDK asks IAM: GET {iam}/v3/projects?name=<region>, signed.
+            builder = builder.with_region(Region(spec["region"], spec["url"]))
+        else:
+            builder = builder.with_endpoints([spec["url"]])
+        holder["client"] = builder.build()
+        holder["credentials"] = holder["client"].get_credentials()
+        return credentials_facts(holder["credentials"])
+
+    try:
+        if phase("build", build):
+            client, credentials = holder["client"], holder["credentials"]
+            if spec["mode"] == "call":
+                if phase("call", lambda: cert_call(client)):
+                    result["credentials"] = credentials_facts(credentials)
+
+                    def whoami():
+                        http = client.get_http_client()
+                        request = StsHelper.get_caller_identity_request(http.config, spec["url"])
+                        response = http.do_request_sync(credentials.process_auth_request(request, http).result())
+                        return json.loads(response.content)
+
+                    phase("caller-identity", whoami)
+            elif spec["mode"] == "renewal":
+                from huaweicloudsdkcore.utils import time_utils
+
+                def remaining():
+                    return credentials._expire_at - time_utils.get_timestamp_utc()
+
+                if phase("call", lambda: dict(cert_call(client), remaining=remaining())):
+                    first_ak = credentials.ak
+                    offset = int(remaining()) + 900  # 15 minutes past the expiry
+                    result["offset"] = offset
+                    try:
+                        result["clock_put"] = put_clock_offset(spec["admin_url"], offset)
+                        # The emulator and the SDK's signer are `offset` ahead (so X-Sdk-Date is not skewed); the
+                        # SDK's renewal check is not, so it still believes in its credentials and signs with them.
+                        shift_sdk_clock(offset, renewal=False)
+                        result["remaining_sdk_believes"] = remaining()
+
+                        phase("expired", lambda: cert_call(client))
+                        result["ak_after_expired"] = credentials.ak
+                        result["same_ak"] = credentials.ak == first_ak
+                        # Now the SDK's own clock moves too: fewer than 40 minutes left, so it renews itself.
+                        shift_sdk_clock(offset, renewal=True)
+                        result["remaining_before_renewal"] = remaining()
+                        if phase("renewed", lambda: dict(cert_call(client), remaining=remaining())):
+                            result["renewed_ak_differs"] = credentials.ak != first_ak
+                            result["credentials"] = credentials_facts(credentials)
+                    finally:
+                        try:
+                            put_clock_offset(spec["admin_url"], 0)
+                        except Exception as e:  # noqa: BLE001
+                            result["clock_reset_error"] = str(e)
+    finally:
+        result["foreign"] = FOREIGN
+        print("RESULT " + json.dumps(result, default=str), flush=True)
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# run: the parent, which mints the ID tokens, runs the attempts and judges them
+
+class Minter:
+    def __init__(self, directory):
+        from cryptography.hazmat.primitives import serialization
+        self.dir = directory
+        self.keys = {}
+        for name in ("ci", "rogue"):
+            with open(os.path.join(directory, "%s-key.pem" % name), "rb") as f:
+                self.keys[name] = serialization.load_pem_private_key(f.read(), password=None)
+        os.makedirs(os.path.join(directory, "tokens"), exist_ok=True)
+
+    def token(self, key="ci", lifetime=3600, age=0, **claims):
+        import jwt
+        now = int(time.time()) - age
+        body = {"iss": ISSUER, "aud": CLIENT_ID, "sub": SUBJECT, "iat": now, "nbf": now, "exp": now + lifetime}
+        body.update(claims)
+        return jwt.encode(body, self.keys[key], algorithm="RS256", headers={"kid": KID})
+
+    def file(self, name, token):
+        path = os.path.join(self.dir, "tokens", name + ".jwt")
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(token + "\n")  # the SDK strips it, as a projected token file ends with a newline
+        return path
+
+
+def run_attempt(args, label, env, *, region_lookup, metadata_url, mode="call", chain="builder"):
+    """Runs one SDK attempt in a child process with only `env` (plus PATH, LANG and an empty HOME)."""
+    home = os.path.join(args.dir, "home", label)
+    os.makedirs(home, exist_ok=True)
+    child_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "HOME": home,
+                 "NO_PROXY": "127.0.0.1,localhost", "no_proxy": "127.0.0.1,localhost", "PYTHONUNBUFFERED": "1"}
+    child_env.update(env)
+    spec = {"url": args.url, "region": args.region, "cluster": args.cluster, "region_lookup": region_lookup,
+            "metadata_url": metadata_url, "mode": mode, "admin_url": args.url, "chain": chain}
+    log_path = os.path.join(args.dir, "logs", label + ".err")
+    os.makedirs(os.path.dirname(log_path), exist_ok=True)
+    with open(log_path, "w", encoding="utf-8") as err:
+        child = subprocess.Popen([sys.executable, os.path.abspath(__file__), "attempt"], stdin=subprocess.PIPE,
+                                 stdout=subprocess.PIPE, stderr=err, env=child_env, cwd=home, text=True,
+                                 start_new_session=True)
+        try:
+            out, _ = child.communicate(json.dumps(spec), timeout=args.timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(child.pid, signal.SIGKILL)
+            child.communicate()
+            return {"crash": "no answer within %d s (killed)" % args.timeout, "log": log_path}
+    for line in reversed(out.splitlines()):
+        if line.startswith("RESULT "):
+            return json.loads(line[len("RESULT "):])
+    with open(log_path, encoding="utf-8", errors="replace") as f:
+        tail = " | ".join(f.read().strip().splitlines()[-3:])
+    return {"crash": "exit %s without a result: %s" % (child.returncode, tail), "log": log_path}
+
+
+def phase_of(result, name):
+    return next((p for p in result.get("phases", []) if p["phase"] == name), None)
+
+
+def wire_text(entries):
+    out = []
+    for w in entries:
+        s = "%s %s -> %s" % (w["method"], w["path"], w.get("status", w.get("error")))
+        if "body" in w:
+            s += " %s" % w["body"][:200]
+        out.append(s)
+    return "; ".join(out) or "nothing"
+
+
+def all_wire(result):
+    return [w for p in result.get("phases", []) for w in p["wire"]]
+
+
+def error_text(e):
+    s = e.get("service")
+    if s:
+        return "%s (%s %s %s: %s)" % (e["type"], s["type"], s["status"], s["error_code"], s["error_msg"])
+    return "%s: %s" % (e["type"], e["text"])
+
+
+def problems_of_common(result):
+    if "crash" in result:
+        return ["child: %s (log %s)" % (result["crash"], result.get("log"))]
+    if result.get("foreign"):
+        return ["the SDK tried to leave 127.0.0.0/8: %s" % ", ".join(result["foreign"])]
+    return []
+
+
+def cn_note(call):
+    """Notes a CN longer than X.509's upper bound (RFC 5280 ub-common-name: 64), which cryptography warns about."""
+    if len(call.get("cn") or "") <= 64:
+        return ""
+    return " (NOTE: %d characters, over RFC 5280's ub-common-name 64; cryptography: %s)" % (
+        len(call["cn"]), "; ".join(call.get("cn_warnings") or []) or "no warning")
+
+
+def judge_success(name, result, want_accessor, extra=None):
+    """A source check: the chain picked `want_accessor`, the call succeeded, the CN names the agency."""
+    problems = problems_of_common(result)
+    if not problems:
+        build, call = phase_of(result, "build"), phase_of(result, "call")
+        if "error" in build:
+            problems.append("building the client failed: %s" % error_text(build["error"]))
+        elif build["ok"]["accessor"] != want_accessor:
+            problems.append("the chain chose %s, want %s" % (build["ok"]["accessor"], want_accessor))
+        elif call is None or "error" in call:
+            problems.append("the call failed: %s" % (error_text(call["error"]) if call else "not made"))
+        else:
+            got = call["ok"]
+            if got["status"] != 200 or got["kind"] != "Config":
+                problems.append("status %s kind %s" % (got["status"], got["kind"]))
+            if not got.get("cn") or AGENCY_ID not in got["cn"]:
+                problems.append("client certificate CN %r does not contain the agency id %s" % (got.get("cn"),
+                                                                                              AGENCY_ID))
+            if not result.get("credentials", {}).get("temporary"):
+                problems.append("the SDK's credentials carry no security token")
+            if extra:
+                problems += extra(result)
+    wire = wire_text(all_wire(result))
+    if problems:
+        report(False, name, "; ".join(problems) + "; wire: " + wire)
+        return
+    call = phase_of(result, "call")["ok"]
+    creds = result["credentials"]
+    who = phase_of(result, "caller-identity")
+    report(True, name, "chain chose %s, temporary AK %s, project %s; 200 kubeconfig, client certificate CN=%s%s" % (
+        creds["accessor"], creds["ak"], creds["project_id"], call["cn"], cn_note(call)))
+    info(name, "wire: " + wire)
+    if who is not None:
+        info(name, "caller identity: %s" % (who.get("ok") or error_text(who["error"])))
+
+
+def judge_refusal(name, results, keyword):
+    """A negative check: for each source, the chain picked it, its credential request was refused (4xx), the
+    SDK's call failed with that, and the CCE call was never made."""
+    details, ok = [], True
+    for source, (result, want_accessor, endpoint) in results.items():
+        problems = problems_of_common(result)
+        err = None
+        if not problems:
+            build, call = phase_of(result, "build"), phase_of(result, "call")
+            wire = all_wire(result)
+            if "error" in build:
+                # Sources 1 and 2 fetch at the first call, not while the chain runs.
+                problems.append("building the client failed: %s" % error_text(build["error"]))
+            elif build["ok"]["accessor"] != want_accessor:
+                problems.append("the chain chose %s, want %s" % (build["ok"]["accessor"], want_accessor))
+            elif call is None or "error" not in call:
+                problems.append("the call succeeded (want it to fail)")
+            else:
+                err = call["error"]
+                service = err.get("service") or {}
+                refused = [w for w in wire if w["path"] == endpoint and 400 <= w.get("status", 0) < 500]
+                if not refused:
+                    problems.append("no 4xx answer from %s: %s" % (endpoint, wire_text(wire)))
+                if not (400 <= (service.get("status") or 0) < 500):
+                    problems.append("the SDK raised %s, not a 4xx ServiceResponseException" % error_text(err))
+                if any("/clustercert" in w["path"] for w in wire):
+                    problems.append("the CCE call was made anyway")
+                said = " ".join([str(service.get("error_msg"))] + [w.get("body", "") for w in refused]).lower()
+                if keyword not in said:
+                    problems.append("the refusal does not mention %r: %s" % (keyword, said[:200]))
+        if problems:
+            ok = False
+            details.append("%s: %s" % (source, "; ".join(problems)))
+        else:
+            details.append("%s: %s" % (source, error_text(err)))
+    report(ok, name, " | ".join(details))
+
+
+def judge_renewal(name, result):
+    problems = problems_of_common(result)
+    first, expired, renewed = (phase_of(result, p) for p in ("call", "expired", "renewed"))
+    if not problems:
+        if first is None or "error" in first:
+            problems.append("the first call failed: %s" % (error_text(first["error"]) if first else "not made"))
+        else:
+            if result.get("clock_put") != 204:
+                problems.append("PUT /_emulator/clock-offset answered %s, want 204" % result.get("clock_put"))
+            if expired is None:
+                problems.append("the expired-credentials call was not made")
+            elif "error" not in expired:
+                problems.append("with expired credentials the call succeeded (want 401)")
+            else:
+                service = expired["error"].get("service") or {}
+                if service.get("status") != 401:
+                    problems.append("with expired credentials: %s (want 401)" % error_text(expired["error"]))
+                if expired["steps"]:
+                    problems.append("the SDK renewed before the expired call: %s" % expired["steps"])
+            if not result.get("same_ak"):
+                problems.append("the SDK's access key changed before its clock moved")
+            if renewed is None or "error" in renewed:
+                problems.append("after renewal the call failed: %s; wire: %s" % (
+                    error_text(renewed["error"]) if renewed else "not made",
+                    wire_text(renewed["wire"]) if renewed else ""))
+            else:
+                if not any(s["accessor"] == "OidcStsAccessor" and s["ok"] for s in renewed["steps"]):
+                    problems.append("no renewal by the SDK's OidcStsAccessor: %s" % renewed["steps"])
+                if not result.get("renewed_ak_differs"):
+                    problems.append("the renewed access key is the old one")
+                cn = renewed["ok"].get("cn")
+                if not cn or AGENCY_ID not in cn:
+                    problems.append("client certificate CN %r lacks the agency id" % cn)
+        if result.get("clock_reset_error"):
+            problems.append("resetting the clock offset failed: %s" % result["clock_reset_error"])
+    if problems:
+        report(False, name, "; ".join(problems))
+        return
+    service = expired["error"]["service"]
+    report(True, name, "first call 200 (%.0f s of validity left); emulator clock +%d s: the SDK (still believing "
+                       "%.0f s left) signed with its expired key and got %s %s %r; SDK clock +%d s (%.0f s left < "
+                       "2400): it renewed through STS and the call got 200, CN=%s" % (
+                           first["ok"]["remaining"], result["offset"], result["remaining_sdk_believes"],
+                           service["status"], service["error_code"], service["error_msg"], result["offset"],
+                           result["remaining_before_renewal"], renewed["ok"]["cn"] + cn_note(renewed["ok"])))
+    info(name, "wire: " + wire_text(all_wire(result)))
+
+
+def run(args):
+    import huaweicloudsdkcore
+    from importlib.metadata import version
+    info("sdk", "huaweicloudsdkcce %s, huaweicloudsdkcore %s (%s)" % (
+        version("huaweicloudsdkcce"), version("huaweicloudsdkcore"), os.path.dirname(huaweicloudsdkcore.__file__)))
+    minter = Minter(args.dir)
+    good = minter.file("good", minter.token())
+    oidc = {"HUAWEICLOUD_OIDC_PROVIDER_URN": PROVIDER_URN, "HUAWEICLOUD_OIDC_AGENCY_URN": AGENCY_URN,
+            "HUAWEICLOUD_SDK_STS_ENDPOINT": args.url}
+    lookup_iam = {"HUAWEICLOUD_SDK_IAM_ENDPOINT": args.url}
+    no_metadata = args.no_metadata_url
+
+    def check(name, fn):
+        try:
+            fn()
+        except Exception as e:  # noqa: BLE001
+            report(False, name, "%s: %s" % (type(e).__name__, e))
+            traceback.print_exc(file=sys.stderr)
+
+    # 1. OIDC via STS: the token file, project id from HUAWEICLOUD_SDK_PROJECT_ID, the endpoint given.
+    check("i1-oidc-sts", lambda: judge_success("i1-oidc-sts", run_attempt(
+        args, "i1", dict(oidc, HUAWEICLOUD_OIDC_TOKEN_FILE=good, HUAWEICLOUD_SDK_PROJECT_ID=args.project_id),
+        region_lookup=False, metadata_url=no_metadata), "OidcStsAccessor"))
+
+    # 2. Environment federation: IAM from HUAWEICLOUD_SDK_IAM_ENDPOINT, project id looked up there for the region.
+    def iam_is(want):
+        return lambda r: [] if r["credentials"]["iam_endpoint"] == want else [
+            "the credentials' IAM endpoint is %r, want %r" % (r["credentials"]["iam_endpoint"], want)]
+
+    check("i2-env-idp", lambda: judge_success("i2-env-idp", run_attempt(
+        args, "i2", dict(lookup_iam, HUAWEICLOUD_SDK_IDP_ID=PROVIDER, HUAWEICLOUD_SDK_ID_TOKEN_FILE=good),
+        region_lookup=True, metadata_url=no_metadata), "FederalAccessor", iam_is(args.url)))
+
+    # 3. Profile file: idp_id + id_token_file + iam_endpoint, no IAM variable; project id looked up there. The
+    # section is the chain's credential type: "basic" for CredentialProviderChain.get_basic_credential_provider_
+    # chain(), but ClientBuilder.build()'s own chain is made with the type "BasicCredentials", so its
+    # ProfileCredentialProvider reads the section [basiccredentials] (lower-cased class name) instead.
+    def profile(section):
+        path = os.path.join(args.dir, "credentials-%s.ini" % section)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("[%s]\nidp_id = %s\nid_token_file = %s\niam_endpoint = %s\n" % (section, PROVIDER, good, args.url))
+        return path
+
+    check("i3-profile-idp", lambda: judge_success("i3-profile-idp", run_attempt(
+        args, "i3", {"HUAWEICLOUD_SDK_CREDENTIALS_FILE": profile("basic")},
+        region_lookup=True, metadata_url=no_metadata, chain="get_basic"), "FederalAccessor", iam_is(args.url)))
+    check("i3b-profile-idp-builder-chain", lambda: judge_success("i3b-profile-idp-builder-chain", run_attempt(
+        args, "i3b", {"HUAWEICLOUD_SDK_CREDENTIALS_FILE": profile("basiccredentials")},
+        region_lookup=True, metadata_url=no_metadata), "FederalAccessor", iam_is(args.url)))
+
+    # 4. ECS metadata: MetadataAccessor._METADATA_ENDPOINT = the emulator; nothing else configured.
+    check("i4-metadata", lambda: judge_success("i4-metadata", run_attempt(
+        args, "i4", dict(lookup_iam), region_lookup=True, metadata_url=args.url), "MetadataAccessor"))
+
+    # 5. Pod identity, after the metadata source has answered 401 "Please configure Cloud Service Agency first".
+    def metadata_declined(result):
+        steps = phase_of(result, "build")["steps"]
+        meta = [s for s in steps if s["accessor"] == "MetadataAccessor"]
+        if not meta or meta[0]["ok"]:
+            return ["the chain did not try ECS metadata first: %s" % steps]
+        service = meta[0]["error"].get("service") or {}
+        if service.get("status") != 401 or CONFIGURE_AGENCY not in json.dumps(meta[0]["error"]):
+            return ["ECS metadata failed otherwise than 401 %r: %s" % (CONFIGURE_AGENCY, error_text(meta[0]["error"]))]
+        info("i5-pod-identity", "ECS metadata (second emulator) declined: %s, so the chain moved on" %
+             error_text(meta[0]["error"]))
+        return []
+
+    pod_token = minter.file("pod", minter.token(sub="system:serviceaccount:ci:deployer"))
+    check("i5-pod-identity", lambda: judge_success("i5-pod-identity", run_attempt(
+        args, "i5", dict(lookup_iam, HC_CONTAINER_CREDENTIALS_FULL_URI=args.url + "/pod-identity/credentials",
+                         HC_CONTAINER_AUTHORIZATION_TOKEN_FILE=pod_token),
+        region_lookup=True, metadata_url=no_metadata), "PodIdentityAccessor", metadata_declined))
+
+    # 6-9. ID tokens the emulator must refuse, through STS (source 1) and IAM federation (source 2).
+    bad = (("i6-bad-signature", "signature", minter.token(key="rogue")),
+           ("i7-wrong-iss", "iss", minter.token(iss="https://other-issuer.example.test")),
+           ("i8-wrong-aud", "aud", minter.token(aud="some-other-client")),
+           ("i9-expired-id-token", "exp", minter.token(age=7200, lifetime=3600)))
+    for name, keyword, token in bad:
+        label = name.split("-")[0]
+
+        def negative(name=name, keyword=keyword, token=token, label=label):
+            via_sts = run_attempt(args, label + "-sts", dict(oidc, HUAWEICLOUD_OIDC_ID_TOKEN=token,
+                                                             HUAWEICLOUD_SDK_PROJECT_ID=args.project_id),
+                                  region_lookup=False, metadata_url=no_metadata)
+            via_iam = run_attempt(args, label + "-iam", dict(lookup_iam, HUAWEICLOUD_SDK_IDP_ID=PROVIDER,
+                                                             HUAWEICLOUD_SDK_ID_TOKEN_FILE=minter.file(label, token),
+                                                             HUAWEICLOUD_SDK_PROJECT_ID=args.project_id),
+                                  region_lookup=False, metadata_url=no_metadata)
+            judge_refusal(name, {
+                "source 1 (STS)": (via_sts, "OidcStsAccessor", "/v5/agencies/assume-with-oidc"),
+                "source 2 (IAM)": (via_iam, "FederalAccessor", "/v3.0/OS-AUTH/id-token/tokens")}, keyword)
+
+        check(name, negative)
+
+    # 10. Expired temporary credentials: refused, then renewed by the SDK itself. The ID token outlives the
+    # clock move (the OIDC provider reads it once and sends it again at each renewal).
+    long_lived = minter.file("long-lived", minter.token(lifetime=86400))
+    check("i10-expired-credentials-renewed", lambda: judge_renewal("i10-expired-credentials-renewed", run_attempt(
+        args, "i10", dict(oidc, HUAWEICLOUD_OIDC_TOKEN_FILE=long_lived, HUAWEICLOUD_SDK_PROJECT_ID=args.project_id),
+        region_lookup=False, metadata_url=no_metadata, mode="renewal")))
+    try:  # the child resets it too; this covers a child that was killed
+        put_clock_offset(args.url, 0)
+    except Exception as e:  # noqa: BLE001
+        info("i10-expired-credentials-renewed", "could not reset the emulator's clock offset: %s" % e)
+    return 0 if RESULTS and all(RESULTS) else 1
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("setup", help="write keys, the JWK Set and the identity files")
+    s.add_argument("--dir", required=True)
+    r = sub.add_parser("run", help="run the checks against running emulators")
+    r.add_argument("--dir", required=True, help="the directory `setup` wrote")
+    r.add_argument("--url", required=True, help="emulator started with DIR/identity.yaml and --admin")
+    r.add_argument("--no-metadata-url", required=True, help="emulator started with DIR/identity-no-metadata.yaml")
+    r.add_argument("--region", required=True)
+    r.add_argument("--project-id", required=True)
+    r.add_argument("--cluster", required=True, help="a cluster id the emulator serves")
+    r.add_argument("--timeout", type=int, default=90, help="seconds one SDK child may take")
+    sub.add_parser("attempt", help=argparse.SUPPRESS)
+    args = p.parse_args()
+    for url in (getattr(args, "url", None), getattr(args, "no_metadata_url", None)):
+        if url is not None and not is_loopback(urlsplit(url).hostname or ""):
+            p.error("%s is not on 127.0.0.0/8" % url)
+    return {"setup": setup, "run": run, "attempt": attempt}[args.command](args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
