@@ -7,7 +7,8 @@
 #   (i) the official SDK, given no credentials, gets them from each source of its default chain (OIDC via
 #       STS, environment and profile federation, ECS metadata, pod identity) served by our emulator, is refused
 #       for bad ID tokens, and renews expired temporary credentials by itself.
-# Everything runs on 127.0.0.1; the only network access is pip installing the SDK from PyPI.
+# Everything runs on 127.0.0.1; the only network access is pip installing the SDK (and, for (i), PyJWT and
+# cryptography) from PyPI.
 #
 # Usage: scripts/official-sdk-interop.sh
 # Environment (all optional):

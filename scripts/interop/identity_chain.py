@@ -304,8 +304,8 @@ def attempt(_args):
     def build():
         builder = CceClient.new_builder().with_http_config(config)
         if spec["chain"] == "get_basic":
-            # The chain as the SDK's docs show it: CredentialProviderChain.get_basic_credential_provider_chain(),
-            # whose providers have the credential type "basic" (the profile section [basic]).
+            # The SDK's own basic chain, CredentialProviderChain.get_basic_credential_provider_chain(), whose
+            # providers have the credential type "basic" (so the profile section [basic]).
             from huaweicloudsdkcore.auth.provider import CredentialProviderChain
             builder = builder.with_credentials(
                 CredentialProviderChain.get_basic_credential_provider_chain().get_credentials())
@@ -351,7 +351,6 @@ def attempt(_args):
                         result["remaining_sdk_believes"] = remaining()
 
                         phase("expired", lambda: cert_call(client))
-                        result["ak_after_expired"] = credentials.ak
                         result["same_ak"] = credentials.ak == first_ak
                         # Now the SDK's own clock moves too: fewer than 40 minutes left, so it renews itself.
                         shift_sdk_clock(offset, renewal=True)
