@@ -100,6 +100,13 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 pub trait ProvideCredentials: fmt::Debug + Send + Sync {
     /// Current credentials.
     fn provide_credentials(&self) -> BoxFuture<'_, Result<Credentials>>;
+
+    /// The service refused `rejected` as expired: forget them, so that the next call fetches new ones.
+    /// Sources of long-term keys have nothing to forget (the default).
+    fn expired(&self, rejected: &Credentials) -> BoxFuture<'_, ()> {
+        let _ = rejected;
+        Box::pin(async {})
+    }
 }
 
 impl ProvideCredentials for Credentials {

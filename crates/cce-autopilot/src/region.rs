@@ -272,7 +272,7 @@ pub(crate) fn iam_endpoint(
     endpoint_url(url, "the region table")
 }
 
-fn endpoint_url(text: &str, from: &str) -> Result<Url> {
+pub(crate) fn endpoint_url(text: &str, from: &str) -> Result<Url> {
     let url = Url::parse(text.trim())
         .map_err(|e| Error::config(format!("invalid endpoint URL {text:?} from {from}: {e}")))?;
     if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {

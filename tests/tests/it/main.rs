@@ -8,6 +8,7 @@
 mod log_capture;
 
 mod emulator;
+mod identity_chain;
 mod kube_rs;
 mod logs;
 mod model_props;

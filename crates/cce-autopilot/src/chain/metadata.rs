@@ -8,11 +8,10 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use url::Url;
 
-use crate::clients::HttpClients;
+use super::temporary::{fresh, source_transport};
 use crate::credentials::{BoxFuture, Credentials, ProvideCredentials};
-use crate::pipeline::{CallAuth, DEFAULT_USER_AGENT, Failure, Outcome, Transport};
+use crate::pipeline::{CallAuth, Failure, Outcome, Transport};
 use crate::redact::excerpt;
-use crate::retry::RetryConfig;
 use crate::{Error, Result};
 
 /// How long each step of a metadata request may take (the SDK's 3 s connect and 3 s read time-outs).
@@ -60,36 +59,9 @@ impl MetadataCredentials {
             base.set_path(&path);
         }
         // A client of its own: the link-local service is never reached through a proxy, and its time-outs
-        // are the SDK's short ones, not the API's.
-        let http = HttpClients::new(|tls| {
-            let builder = reqwest::Client::builder()
-                .no_proxy()
-                .connect_timeout(METADATA_TIMEOUT)
-                .read_timeout(METADATA_TIMEOUT);
-            if tls {
-                builder
-            } else {
-                builder.tls_certs_only(std::iter::empty())
-            }
-        })
-        .map_err(|e| {
-            Error::config_caused(
-                "cannot set up the HTTP client of the ECS metadata source",
-                e,
-            )
-        })?;
-        let transport = Transport {
-            http,
-            // One more try for a connection that failed: the service is local and answers at once or not.
-            retry: RetryConfig::default()
-                .with_max_attempts(2)
-                .with_base_delay(Duration::from_millis(100))
-                .with_max_elapsed(METADATA_TIMEOUT * 4),
-            retry_statuses: false,
-            attempt_timeout: Some(METADATA_TIMEOUT * 2),
-            user_agent: reqwest::header::HeaderValue::from_static(DEFAULT_USER_AGENT),
-            clock_offset: std::sync::Arc::default(),
-        };
+        // are the SDK's short ones, not the API's. One attempt: on a machine that is no ECS server, the
+        // first failed call ends this source at once rather than after retries.
+        let transport = source_transport(METADATA_TIMEOUT, false, 1)?;
         Ok(MetadataCredentials {
             base,
             transport,
@@ -224,14 +196,6 @@ impl MetadataCredentials {
         }
         parse_security_key(&body).map_err(|reason| self.failed(reason))
     }
-}
-
-/// Whether `credentials` can be used without a refresh at `now`.
-fn fresh(credentials: &Credentials, now: SystemTime, margin: Duration) -> bool {
-    credentials
-        .expires_at()
-        .and_then(|at| at.duration_since(now).ok())
-        .is_some_and(|left| left >= margin)
 }
 
 impl ProvideCredentials for MetadataCredentials {

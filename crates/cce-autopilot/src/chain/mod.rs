@@ -1,23 +1,37 @@
-//! The official SDKs' credential chain: explicit → environment → profile file → ECS metadata.
+//! The official SDK's credential chain, whole and in its order (SDK 3.1.219,
+//! `CredentialProviderChain.get_basic`): explicit credentials (the builder's business), then
+//! 1. OIDC via STS (`HUAWEICLOUD_OIDC_*`, [`federation::OidcSts`]);
+//! 2. the environment: a federated identity (`HUAWEICLOUD_SDK_IDP_ID` + `HUAWEICLOUD_SDK_ID_TOKEN_FILE`,
+//!    [`federation::Federated`]) before `HUAWEICLOUD_SDK_AK`/`_SK`;
+//! 3. the profile file's `[basic]`: `idp_id` + `id_token_file` before `ak`/`sk` ([`profile`]);
+//! 4. the ECS metadata service, when enabled ([`metadata`]);
+//! 5. pod identity (`HC_CONTAINER_CREDENTIALS_FULL_URI` + `HC_CONTAINER_AUTHORIZATION_TOKEN_FILE`).
 //!
-//! Explicit credentials are the builder's business; this module holds the rest: the environment here, the
-//! profile file in [`profile`], the metadata service in [`metadata`]. The environment and the profile file
-//! are read once, when the client is built; the ECS metadata service is asked when a call needs
-//! credentials, and its temporary credentials are cached until fewer than 40 minutes of validity remain.
+//! Sources 1–3 are chosen from configuration alone, when the client is built. Where the SDK is lax we are
+//! not: a half-configured source (one variable of a pair) is an error naming what is missing, never a
+//! silent fall-through to another identity. Metadata and pod identity are tried when a call first needs
+//! credentials, in that order: the first that answers is kept. Temporary credentials are renewed at
+//! min(40 minutes, half their lifetime) before expiry ([`temporary`]).
 
+mod federation;
 mod metadata;
 mod profile;
+pub(crate) mod temporary;
 
 pub(crate) use metadata::MetadataCredentials;
 pub(crate) use profile::{PROFILE_SECTION, Profile};
 
+use std::path::PathBuf;
 use std::sync::Arc;
 
+use secrecy::SecretString;
 use url::Url;
 
-use crate::credentials::{Credentials, ProvideCredentials};
+use crate::credentials::{BoxFuture, Credentials, ProvideCredentials};
 use crate::env::Environment;
 use crate::{Error, Result};
+use federation::{Federated, OidcSts, PodIdentity};
+use temporary::{Renewing, SourceHttp, TokenSource};
 
 /// Access-key variables, in the order they are read: the SDK's own, then the alias the vendor's samples use.
 const ENV_AK: [&str; 2] = ["HUAWEICLOUD_SDK_AK", "CLOUD_SDK_AK"];
@@ -25,26 +39,302 @@ const ENV_AK: [&str; 2] = ["HUAWEICLOUD_SDK_AK", "CLOUD_SDK_AK"];
 const ENV_SK: [&str; 2] = ["HUAWEICLOUD_SDK_SK", "CLOUD_SDK_SK"];
 const ENV_SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN";
 pub(crate) const ENV_CREDENTIALS_FILE: &str = "HUAWEICLOUD_SDK_CREDENTIALS_FILE";
+const OIDC_PROVIDER: &str = "HUAWEICLOUD_OIDC_PROVIDER_URN";
+const OIDC_AGENCY: &str = "HUAWEICLOUD_OIDC_AGENCY_URN";
+const OIDC_TOKEN: &str = "HUAWEICLOUD_OIDC_ID_TOKEN";
+const OIDC_TOKEN_FILE: &str = "HUAWEICLOUD_OIDC_TOKEN_FILE";
+const OIDC_OPTIONAL: [&str; 4] = [
+    "HUAWEICLOUD_OIDC_SESSION_NAME",
+    "HUAWEICLOUD_OIDC_DURATION_SECONDS",
+    "HUAWEICLOUD_OIDC_POLICY",
+    "HUAWEICLOUD_OIDC_POLICY_IDS",
+];
+const ENV_IDP: &str = "HUAWEICLOUD_SDK_IDP_ID";
+const ENV_ID_TOKEN_FILE: &str = "HUAWEICLOUD_SDK_ID_TOKEN_FILE";
+const ENV_STS_ENDPOINT: &str = "HUAWEICLOUD_SDK_STS_ENDPOINT";
+const POD_URI: &str = "HC_CONTAINER_CREDENTIALS_FULL_URI";
+const POD_TOKEN_FILE: &str = "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE";
+/// Where the SDK asks STS when `HUAWEICLOUD_SDK_STS_ENDPOINT` is unset (its renewals always do).
+const DEFAULT_STS_ENDPOINT: &str = "https://sts.cn-north-4.myhuaweicloud.com";
 
-/// The default chain after explicit credentials: environment, then `profile` (the file read by
-/// [`Profile::load`]), then — only when `metadata` is set — the ECS metadata service at that base URL.
-pub(crate) fn default_chain(
-    env: &Environment,
-    profile: Option<&Profile>,
-    metadata: Option<Url>,
-) -> Result<Arc<dyn ProvideCredentials>> {
-    if let Some(credentials) = from_env(env)? {
+/// What the default chain is built from.
+pub(crate) struct ChainConfig<'a> {
+    pub(crate) env: &'a Environment,
+    pub(crate) profile: Option<&'a Profile>,
+    /// The ECS metadata service's base URL; `None`: the source is off.
+    pub(crate) metadata: Option<Url>,
+    /// The IAM endpoint of federated identities (builder, profile or variable, region, global).
+    pub(crate) iam: Url,
+}
+
+/// The default chain after explicit credentials (see the module docs).
+pub(crate) fn default_chain(config: &ChainConfig<'_>) -> Result<Arc<dyn ProvideCredentials>> {
+    let env = config.env;
+    // Every source is read first, so that a half-configured one is an error even when an earlier source
+    // would have applied: what the user meant to use is never silently replaced by another identity.
+    let oidc = oidc_from_env(env)?;
+    let federated = federated_from_env(env, &config.iam)?;
+    let keys = from_env(env)?;
+    let (profile_federated, profile_keys) = match config.profile {
+        Some(profile) => (
+            federated_from_profile(profile, &config.iam)?,
+            profile.credentials()?,
+        ),
+        None => (None, None),
+    };
+    let pod = pod_from_env(env)?;
+    for check in [
+        oidc.as_ref().map(OidcSts::check),
+        federated.as_ref().map(Federated::check),
+    ]
+    .into_iter()
+    .chain([
+        profile_federated.as_ref().map(Federated::check),
+        pod.as_ref().map(PodIdentity::check),
+    ])
+    .flatten()
+    {
+        check?;
+    }
+    if let Some(oidc) = oidc {
+        return Ok(Arc::new(Renewing::new(oidc)));
+    }
+    if let Some(federated) = federated {
+        return Ok(Arc::new(Renewing::new(federated)));
+    }
+    if let Some(credentials) = keys {
         return Ok(Arc::new(credentials));
     }
-    if let Some(credentials) = profile.map(Profile::credentials).transpose()?.flatten() {
+    if let Some(federated) = profile_federated {
+        return Ok(Arc::new(Renewing::new(federated)));
+    }
+    if let Some(credentials) = profile_keys {
         return Ok(Arc::new(credentials));
     }
-    match metadata {
-        Some(base) => Ok(Arc::new(MetadataCredentials::new(base)?)),
-        None => Err(nothing_found(env, profile)),
+    let mut probed: Vec<(&'static str, Arc<dyn ProvideCredentials>)> = Vec::new();
+    if let Some(base) = &config.metadata {
+        probed.push((
+            "the ECS metadata service",
+            Arc::new(MetadataCredentials::new(base.clone())?),
+        ));
+    }
+    if let Some(pod) = pod {
+        probed.push(("pod identity", Arc::new(Renewing::new(pod))));
+    }
+    if probed.is_empty() {
+        return Err(nothing_found(config));
+    }
+    Ok(Arc::new(Probed {
+        sources: probed,
+        chosen: tokio::sync::OnceCell::new(),
+        summary: tried_lines(config),
+    }))
+}
+
+fn missing(source: &str, set: &[&str], unset: &[&str]) -> Error {
+    Error::credentials(format!(
+        "{source} is half-configured: {} set but {} unset; set the missing one(s), or unset the others so \
+         that the next source of the chain applies",
+        set.join(", "),
+        unset.join(", ")
+    ))
+}
+
+fn oidc_from_env(env: &Environment) -> Result<Option<OidcSts>> {
+    let required = [OIDC_PROVIDER, OIDC_AGENCY];
+    let token_vars = [OIDC_TOKEN, OIDC_TOKEN_FILE];
+    let all: Vec<&str> = required
+        .iter()
+        .chain(&token_vars)
+        .chain(&OIDC_OPTIONAL)
+        .copied()
+        .collect();
+    let set: Vec<&str> = all
+        .iter()
+        .copied()
+        .filter(|v| env.get(v).is_some())
+        .collect();
+    if set.is_empty() {
+        return Ok(None);
+    }
+    let mut unset: Vec<&str> = required
+        .iter()
+        .copied()
+        .filter(|v| env.get(v).is_none())
+        .collect();
+    let token = match (env.get(OIDC_TOKEN), env.get(OIDC_TOKEN_FILE)) {
+        (Some(token), _) => Some(TokenSource::Value(SecretString::from(token))),
+        (None, Some(file)) => Some(TokenSource::File(PathBuf::from(file))),
+        (None, None) => {
+            unset.push("HUAWEICLOUD_OIDC_ID_TOKEN (or HUAWEICLOUD_OIDC_TOKEN_FILE)");
+            None
+        }
+    };
+    let (Some(provider_urn), Some(agency_urn), Some(token)) =
+        (env.get(OIDC_PROVIDER), env.get(OIDC_AGENCY), token)
+    else {
+        return Err(missing("OIDC via STS", &set, &unset));
+    };
+    let duration_secs = match env.get("HUAWEICLOUD_OIDC_DURATION_SECONDS") {
+        None => 3600,
+        Some(text) => text.trim().parse::<u64>().ok().filter(|s| (900..=43_200).contains(s)).ok_or_else(|| {
+            Error::credentials(format!(
+                "HUAWEICLOUD_OIDC_DURATION_SECONDS is {text:?}: it must be a number of seconds from 900 to 43200"
+            ))
+        })?,
+    };
+    let sts = match env.get(ENV_STS_ENDPOINT) {
+        Some(url) => crate::region::endpoint_url(&url, ENV_STS_ENDPOINT)?,
+        None => crate::region::endpoint_url(DEFAULT_STS_ENDPOINT, "the SDK's default")?,
+    };
+    Ok(Some(OidcSts {
+        sts,
+        provider_urn,
+        agency_urn,
+        session_name: env
+            .get("HUAWEICLOUD_OIDC_SESSION_NAME")
+            .unwrap_or_else(|| "oidc-sts-session".to_owned()),
+        duration_secs,
+        policy: env.get("HUAWEICLOUD_OIDC_POLICY"),
+        policy_ids: env
+            .get("HUAWEICLOUD_OIDC_POLICY_IDS")
+            .map(|ids| {
+                ids.split(',')
+                    .map(|s| s.trim().to_owned())
+                    .filter(|s| !s.is_empty())
+                    .collect()
+            })
+            .unwrap_or_default(),
+        token,
+        http: SourceHttp::new("OIDC via STS (assume-with-oidc)", true)?,
+    }))
+}
+
+/// A pair of variables that go together: both, neither, or an error naming the missing one.
+fn pair(env: &Environment, source: &str, a: &str, b: &str) -> Result<Option<(String, String)>> {
+    match (env.get(a), env.get(b)) {
+        (Some(x), Some(y)) => Ok(Some((x, y))),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(missing(source, &[a], &[b])),
+        (None, Some(_)) => Err(missing(source, &[b], &[a])),
     }
 }
 
+fn federated_from_env(env: &Environment, iam: &Url) -> Result<Option<Federated>> {
+    let Some((idp_id, file)) = pair(env, "the federated identity", ENV_IDP, ENV_ID_TOKEN_FILE)?
+    else {
+        return Ok(None);
+    };
+    Ok(Some(Federated {
+        iam: iam.clone(),
+        idp_id,
+        token: TokenSource::File(PathBuf::from(file)),
+        source: "environment",
+        http: SourceHttp::new("federated identity (IAM id-token)", true)?,
+    }))
+}
+
+fn federated_from_profile(profile: &Profile, iam: &Url) -> Result<Option<Federated>> {
+    let path = profile.path().display();
+    match (&profile.idp_id, &profile.id_token_file) {
+        (Some(idp_id), Some(file)) => Ok(Some(Federated {
+            iam: iam.clone(),
+            idp_id: idp_id.clone(),
+            token: TokenSource::File(PathBuf::from(file)),
+            source: "profile file",
+            http: SourceHttp::new("federated identity (IAM id-token)", true)?,
+        })),
+        (None, None) => Ok(None),
+        (Some(_), None) => Err(Error::credentials(format!(
+            "the profile file {path} has `idp_id` but no `id_token_file` in its [{PROFILE_SECTION}] section"
+        ))),
+        (None, Some(_)) => Err(Error::credentials(format!(
+            "the profile file {path} has `id_token_file` but no `idp_id` in its [{PROFILE_SECTION}] section"
+        ))),
+    }
+}
+
+fn pod_from_env(env: &Environment) -> Result<Option<PodIdentity>> {
+    let Some((uri, file)) = pair(env, "pod identity", POD_URI, POD_TOKEN_FILE)? else {
+        return Ok(None);
+    };
+    Ok(Some(PodIdentity {
+        uri: crate::region::endpoint_url(&uri, POD_URI)?,
+        token: TokenSource::File(PathBuf::from(file)),
+        // The agent is local to the node: never through a proxy.
+        http: SourceHttp::new("pod identity", false)?,
+    }))
+}
+
+/// The sources asked at run time (metadata, pod identity), in order: the first that answers is kept; when
+/// none does, the error says, one line each, what was tried and why it did not apply.
+#[derive(Debug)]
+struct Probed {
+    sources: Vec<(&'static str, Arc<dyn ProvideCredentials>)>,
+    chosen: tokio::sync::OnceCell<Arc<dyn ProvideCredentials>>,
+    /// Why the sources chosen from configuration did not apply.
+    summary: Vec<String>,
+}
+
+impl ProvideCredentials for Probed {
+    fn provide_credentials(&self) -> BoxFuture<'_, Result<Credentials>> {
+        Box::pin(async move {
+            if let Some(chosen) = self.chosen.get() {
+                return chosen.provide_credentials().await;
+            }
+            let mut why = self.summary.clone();
+            for (name, source) in &self.sources {
+                match source.provide_credentials().await {
+                    Ok(credentials) => {
+                        let _ = self.chosen.set(source.clone());
+                        return Ok(credentials);
+                    }
+                    Err(error) => why.push(format!("{name}: {error}")),
+                }
+            }
+            Err(Error::credentials(format!(
+                "no credentials found; tried, in the official SDK's order:\n  - {}",
+                why.join("\n  - ")
+            )))
+        })
+    }
+
+    fn expired(&self, rejected: &Credentials) -> BoxFuture<'_, ()> {
+        let rejected = rejected.clone();
+        Box::pin(async move {
+            if let Some(chosen) = self.chosen.get() {
+                chosen.expired(&rejected).await;
+            }
+        })
+    }
+}
+
+/// Why each source chosen from configuration did not apply, one line each.
+fn tried_lines(config: &ChainConfig<'_>) -> Vec<String> {
+    let env = config.env;
+    let profile_line = match (config.profile, Profile::location(env)) {
+        (Some(profile), _) => format!(
+            "the profile file {}: no idp_id/id_token_file and no ak/sk in its [{PROFILE_SECTION}] section",
+            profile.path().display()
+        ),
+        (None, Some((path, true))) => format!(
+            "the profile file {} named by {ENV_CREDENTIALS_FILE} (not found)",
+            path.display()
+        ),
+        (None, Some((path, false))) => format!("the profile file {} (not found)", path.display()),
+        (None, None) => format!(
+            "the profile file: not looked for ({ENV_CREDENTIALS_FILE} is unset and there is no home directory)"
+        ),
+    };
+    vec![
+        format!("OIDC via STS: {OIDC_PROVIDER}, {OIDC_AGENCY} and {OIDC_TOKEN_FILE} are unset"),
+        format!(
+            "the environment: {ENV_IDP}/{ENV_ID_TOKEN_FILE}, {}/{} and {}/{} are unset",
+            ENV_AK[0], ENV_SK[0], ENV_AK[1], ENV_SK[1]
+        ),
+        profile_line,
+    ]
+}
 /// Who the default chain signs as and for which project, read from the environment and the profile file
 /// alone — no client, no network: enough to key a cache by identity before deciding whether a call is
 /// needed. `None` when neither holds a key pair (the chain would go on to the ECS metadata service).
@@ -114,39 +404,27 @@ fn from_env(env: &Environment) -> Result<Option<Credentials>> {
     }
 }
 
-/// The one error for "no credentials anywhere": every place looked at, and how to fix it.
-fn nothing_found(env: &Environment, profile: Option<&Profile>) -> Error {
-    let (path, from_var) = match Profile::location(env) {
-        Some((path, from_var)) => (Some(path), from_var),
-        None => (None, false),
-    };
-    let profile_status = match (profile, &path) {
-        (Some(profile), _) => format!(
-            "the profile file {} (no ak/sk in its [{PROFILE_SECTION}] section)",
-            profile.path().display()
-        ),
-        (None, Some(path)) if from_var => format!(
-            "the profile file {} named by {ENV_CREDENTIALS_FILE} (not found)",
-            path.display()
-        ),
-        (None, Some(path)) => format!("the profile file {} (not found)", path.display()),
-        (None, None) => format!(
-            "the profile file (not looked for: {ENV_CREDENTIALS_FILE} is unset and there is no home directory)"
-        ),
-    };
-    let file_hint = path.map_or_else(
+/// The one error for "no credentials anywhere" when no source is probed at run time: every place looked
+/// at, one line each, and how to fix it.
+fn nothing_found(config: &ChainConfig<'_>) -> Error {
+    let mut lines = tried_lines(config);
+    lines.push("the ECS metadata service (disabled)".to_owned());
+    lines.push(format!(
+        "pod identity: {POD_URI} and {POD_TOKEN_FILE} are unset"
+    ));
+    let file_hint = Profile::location(config.env).map_or_else(
         || format!("a profile file named by {ENV_CREDENTIALS_FILE}"),
-        |p| p.display().to_string(),
+        |(p, _)| p.display().to_string(),
     );
     Error::credentials(format!(
-        "no credentials found; looked at: the builder (no credentials or token given), the environment \
-         ({ak0}/{sk0} and {ak1}/{sk1} are unset), {profile_status}, and the ECS metadata service (disabled). \
-         To fix: export {ak0} and {sk0}, or write `ak = …` and `sk = …` under [{PROFILE_SECTION}] in {file_hint}, \
-         or pass credentials to the client builder (on a Huawei Cloud server, enable the ECS metadata source)",
+        "no credentials found; looked at, in the official SDK's order (after the builder's own credentials or \
+         token, none given):\n  - {}\nTo fix: export {ak0} and {sk0}, or write `ak = …` and `sk = …` under \
+         [{PROFILE_SECTION}] in {file_hint}, or configure a workload identity (OIDC, a federated identity \
+         provider, pod identity), or pass credentials to the client builder (on a Huawei Cloud server, enable \
+         the ECS metadata source)",
+        lines.join("\n  - "),
         ak0 = ENV_AK[0],
         sk0 = ENV_SK[0],
-        ak1 = ENV_AK[1],
-        sk1 = ENV_SK[1],
     ))
 }
 

@@ -27,6 +27,10 @@ pub(crate) struct Profile {
     pub(crate) project_id: Option<String>,
     /// `iam_endpoint`.
     pub(crate) iam_endpoint: Option<String>,
+    /// `idp_id`: a federated identity provider (with `id_token_file`), which wins over `ak`/`sk`.
+    pub(crate) idp_id: Option<String>,
+    /// `id_token_file`.
+    pub(crate) id_token_file: Option<String>,
 }
 
 impl fmt::Debug for Profile {
@@ -39,6 +43,8 @@ impl fmt::Debug for Profile {
             .field("security_token", &redacted(&self.security_token))
             .field("project_id", &self.project_id)
             .field("iam_endpoint", &self.iam_endpoint)
+            .field("idp_id", &self.idp_id)
+            .field("id_token_file", &self.id_token_file)
             .finish()
     }
 }
@@ -90,6 +96,8 @@ impl Profile {
             security_token: section.remove("security_token").map(SecretString::from),
             project_id: section.remove("project_id"),
             iam_endpoint: section.remove("iam_endpoint"),
+            idp_id: section.remove("idp_id"),
+            id_token_file: section.remove("id_token_file"),
         }
     }
 

@@ -287,7 +287,7 @@ fn profile_without_keys_is_reported_as_looked_at() {
     let text = err.to_string();
     assert!(
         text.contains(&format!(
-            "{} (no ak/sk in its [basic] section)",
+            "{}: no idp_id/id_token_file and no ak/sk in its [basic] section",
             file.display()
         )),
         "{text}"
