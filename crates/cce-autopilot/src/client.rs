@@ -105,6 +105,7 @@ impl Client {
                 CallAuth::Signed {
                     credentials,
                     project_id: Some(project_id),
+                    renewer: Some(provider.clone()),
                 }
             }
             AuthMode::Token(token) => CallAuth::Token {

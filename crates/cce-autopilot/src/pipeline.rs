@@ -42,10 +42,12 @@ pub(crate) enum AuthMode {
 /// The authentication of one call, resolved once before its first attempt.
 #[derive(Clone, Debug)]
 pub(crate) enum CallAuth {
-    /// Signed with these credentials, with `X-Project-Id` when a project is given.
+    /// Signed with these credentials, with `X-Project-Id` when a project is given. `renewer`: where they
+    /// came from, asked once for new ones when the gateway refuses temporary credentials as expired.
     Signed {
         credentials: Credentials,
         project_id: Option<String>,
+        renewer: Option<Arc<dyn ProvideCredentials>>,
     },
     /// `X-Auth-Token`, with `X-Project-Id`.
     Token {
@@ -127,6 +129,8 @@ impl Transport {
             .checked_add(self.retry.max_elapsed)
             .unwrap_or_else(|| started + FOREVER);
         let mut skew_corrected = false;
+        let mut renewed = false;
+        let mut auth = auth.clone();
         let mut attempt: u32 = 0;
         let mut retries: u32 = 0;
         loop {
@@ -138,7 +142,7 @@ impl Transport {
                     "the request body cannot be replayed, so it cannot be signed for each attempt",
                 ));
             };
-            if let Err(reason) = self.authenticate(&mut this_try, auth) {
+            if let Err(reason) = self.authenticate(&mut this_try, &auth) {
                 return Err(self.refuse(outcome, &reason));
             }
             let remaining = deadline.saturating_duration_since(Instant::now());
@@ -173,6 +177,31 @@ impl Transport {
             outcome.timed_out = matches!(&result, Err(e) if e.is_timeout());
             outcome.elapsed = started.elapsed();
 
+            // Temporary credentials that have expired on the gateway's clock (its Date header), whatever ours
+            // says: learn the clock's offset too, ask their source once for new ones, and re-sign.
+            if let Ok(response) = &result
+                && !renewed
+                && response.status() == reqwest::StatusCode::UNAUTHORIZED
+                && let CallAuth::Signed {
+                    credentials,
+                    renewer: Some(renewer),
+                    ..
+                } = &mut auth
+                && let (Some(expires), Some(server)) =
+                    (credentials.expires_at(), server_time(response))
+                && server >= expires
+            {
+                renewed = true;
+                if !skew_corrected && let Some(offset) = self.skew_from(response) {
+                    self.clock_offset.fetch_add(offset, Ordering::Relaxed);
+                    skew_corrected = true;
+                }
+                if renew(renewer, credentials).await {
+                    attempt -= 1;
+                    continue;
+                }
+            }
+
             // Clock skew: the gateway refuses an X-Sdk-Date more than 15 minutes off its clock. Learn the
             // offset from its Date header, keep it for later calls, and re-sign once.
             if let Ok(response) = &result
@@ -189,6 +218,25 @@ impl Transport {
                 skew_corrected = true;
                 attempt -= 1; // the corrected attempt does not count against the retry budget
                 continue;
+            }
+
+            // Temporary credentials the gateway refuses although they have not expired on its clock (revoked,
+            // rotated under us): ask their source once for new ones and re-sign.
+            if let Ok(response) = &result
+                && !renewed
+                && response.status() == reqwest::StatusCode::UNAUTHORIZED
+                && let CallAuth::Signed {
+                    credentials,
+                    renewer: Some(renewer),
+                    ..
+                } = &mut auth
+                && credentials.security_token().is_some()
+            {
+                renewed = true;
+                if renew(renewer, credentials).await {
+                    attempt -= 1;
+                    continue;
+                }
             }
 
             let retry_after = match &result {
@@ -301,16 +349,42 @@ impl Transport {
 
     /// The offset to add to our clock, if the response shows it is off by more than the threshold.
     fn skew_from(&self, response: &reqwest::Response) -> Option<i64> {
-        let date = response
-            .headers()
-            .get(reqwest::header::DATE)?
-            .to_str()
-            .ok()?;
-        let server = httpdate::parse_http_date(date).ok()?;
+        let server = server_time(response)?;
         let server = i64::try_from(server.duration_since(UNIX_EPOCH).ok()?.as_secs()).ok()?;
         let offset = server - self.now_unix();
         (offset.abs() > SKEW_THRESHOLD_SECS).then_some(offset)
     }
+}
+
+/// Tells `renewer` that `credentials` were refused and takes new ones in their place; whether they changed.
+async fn renew(renewer: &Arc<dyn ProvideCredentials>, credentials: &mut Credentials) -> bool {
+    renewer.expired(credentials).await;
+    match renewer.provide_credentials().await {
+        Ok(fresh) if fresh.access_key() != credentials.access_key() => {
+            tracing::warn!(
+                old = credentials.access_key(),
+                new = fresh.access_key(),
+                "temporary credentials refused (401); renewed them, re-signing once"
+            );
+            *credentials = fresh;
+            true
+        }
+        Ok(_) => false,
+        Err(error) => {
+            tracing::warn!(%error, "temporary credentials refused (401) and renewing them failed");
+            false
+        }
+    }
+}
+
+/// The server's time by its `Date` header.
+fn server_time(response: &reqwest::Response) -> Option<std::time::SystemTime> {
+    let date = response
+        .headers()
+        .get(reqwest::header::DATE)?
+        .to_str()
+        .ok()?;
+    httpdate::parse_http_date(date).ok()
 }
 
 fn millis(d: Duration) -> u64 {
@@ -375,6 +449,7 @@ mod tests {
         CallAuth::Signed {
             credentials: Credentials::new(access_key, "SK"),
             project_id: Some("p".into()),
+            renewer: None,
         }
     }
 
@@ -424,6 +499,7 @@ mod tests {
         let auth = CallAuth::Signed {
             credentials: Credentials::new("AK", "SK"),
             project_id: Some("p\r\nx-injected: 1".into()),
+            renewer: None,
         };
         let result = transport()
             .send(request, &auth, "test", &mut Outcome::default())

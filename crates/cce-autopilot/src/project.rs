@@ -175,6 +175,7 @@ impl IamLookup {
         let auth = CallAuth::Signed {
             credentials,
             project_id: None,
+            renewer: Some(self.credentials.clone()),
         };
         let mut outcome = Outcome::default();
         let response = self

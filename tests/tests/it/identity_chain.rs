@@ -350,3 +350,56 @@ async fn a_half_configured_source_is_an_error_naming_what_is_missing() {
         );
     }
 }
+
+#[tokio::test]
+async fn credentials_the_gateway_calls_expired_are_renewed_once_and_the_call_succeeds() {
+    let emu = world(true).await;
+    let home = tempfile::tempdir().unwrap();
+    // The ID token outlives the clock move below; the credentials do not.
+    let exp = time::OffsetDateTime::now_utc().unix_timestamp() + 7200;
+    let file = token_file(
+        home.path(),
+        &id_token("ci-signing-key.pem", json!({"exp": exp})),
+    );
+    let vars = [
+        (
+            "HUAWEICLOUD_OIDC_PROVIDER_URN",
+            format!("iam::{ACCOUNT}:identity-provider:ci"),
+        ),
+        (
+            "HUAWEICLOUD_OIDC_AGENCY_URN",
+            format!("iam::{ACCOUNT}:agency:ci-deployer"),
+        ),
+        ("HUAWEICLOUD_OIDC_TOKEN_FILE", file),
+        ("HUAWEICLOUD_OIDC_DURATION_SECONDS", "900".to_owned()),
+        ("HUAWEICLOUD_SDK_STS_ENDPOINT", emu.url().to_owned()),
+    ];
+    let client = builder(&emu, env(home.path(), &vars)).build().unwrap();
+    certificate_cn(&client).await.unwrap();
+    // The gateway's clock passes the credentials' expiry (within its 15-minute skew window, so the only
+    // refusal is the expiry); the client's own clock still calls them fresh.
+    emu.set_clock_offset_secs(901);
+    certificate_cn(&client).await.unwrap();
+    let seen: Vec<(String, Option<u16>)> = emu
+        .requests()
+        .into_iter()
+        .map(|r| (r.path, r.status))
+        .filter(|(path, _)| path.ends_with("/clustercert") || path.contains("/agencies/"))
+        .collect();
+    let cert = format!(
+        "/autopilot/v3/projects/{}/clusters/{}/clustercert",
+        emu.project_id(),
+        demo::PRIVATE_CLUSTER_ID
+    );
+    let sts = "/v5/agencies/assume-with-oidc".to_owned();
+    assert_eq!(
+        seen,
+        vec![
+            (sts.clone(), Some(200)),
+            (cert.clone(), Some(200)),
+            (cert.clone(), Some(401)),
+            (sts, Some(200)),
+            (cert, Some(200)),
+        ]
+    );
+}

@@ -230,6 +230,20 @@ impl ProvideCredentials for MetadataCredentials {
             }
         })
     }
+
+    fn expired(&self, rejected: &Credentials) -> BoxFuture<'_, ()> {
+        let access_key = rejected.access_key().to_owned();
+        Box::pin(async move {
+            let mut state = self.state.lock().await;
+            if state
+                .credentials
+                .as_ref()
+                .is_some_and(|c| c.access_key() == access_key)
+            {
+                state.credentials = None;
+            }
+        })
+    }
 }
 
 /// Reads either shape of the securitykey document. Reasons never quote the secret key or the token.
