@@ -9,8 +9,10 @@ use crate::exit::{self, Exit};
 
 /// Kubeconfigs for Huawei Cloud CCE Autopilot clusters: fetched, merged safely, kept fresh.
 ///
-/// Credentials come from the same places as the official SDKs: HUAWEICLOUD_SDK_AK / HUAWEICLOUD_SDK_SK
-/// (or CLOUD_SDK_AK / CLOUD_SDK_SK), then ~/.huaweicloud/credentials.
+/// Credentials come from the official SDK's chain, in its order: OIDC via STS (HUAWEICLOUD_OIDC_*), the
+/// environment (HUAWEICLOUD_SDK_IDP_ID + HUAWEICLOUD_SDK_ID_TOKEN_FILE, else HUAWEICLOUD_SDK_AK /
+/// HUAWEICLOUD_SDK_SK), ~/.huaweicloud/credentials, the ECS metadata service (CCE_AUTOPILOT_METADATA_DISABLED=1
+/// turns it off), pod identity (HC_CONTAINER_CREDENTIALS_FULL_URI).
 #[derive(Debug, Parser)]
 #[command(
     name = "cce-autopilot",

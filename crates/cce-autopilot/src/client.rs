@@ -125,7 +125,7 @@ impl Client {
             CallAuth::Signed { project_id, .. } | CallAuth::Token { project_id, .. } => {
                 project_id.as_deref().unwrap_or_default()
             }
-            CallAuth::Anonymous => "",
+            CallAuth::Unsigned(_) => "",
         }
     }
 

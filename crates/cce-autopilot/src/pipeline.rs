@@ -54,8 +54,40 @@ pub(crate) enum CallAuth {
         token: SecretString,
         project_id: Option<String>,
     },
-    /// Nothing added: the ECS metadata service, which is link-local and checks its own session token.
-    Anonymous,
+    /// Nothing added, for exactly the calls the official SDK sends unsigned: each carries its own proof
+    /// (an ID token, an IAM token, a metadata or pod token). Every other call is signed or refused.
+    Unsigned(UnsignedCall),
+}
+
+/// The calls that go unsigned, as the official SDK sends them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum UnsignedCall {
+    /// IAM `POST /v3.0/OS-AUTH/id-token/tokens`: an ID token for an unscoped IAM token.
+    IdTokenTokens,
+    /// IAM `POST /v3.0/OS-CREDENTIAL/securitytokens`, method `token`: that IAM token in the body.
+    SecurityTokensByToken,
+    /// STS `POST /v5/agencies/assume-with-oidc`: the ID token in the body.
+    AssumeWithOidc,
+    /// The ECS metadata service (session token, then `securitykey`): link-local, its own session token.
+    MetadataToken,
+    /// The ECS metadata service's `securitykey`.
+    MetadataSecurityKey,
+    /// The pod-identity agent: the pod's token in `Authorization`.
+    PodIdentity,
+}
+
+impl UnsignedCall {
+    /// The operation name in logs and errors (and its body limit: 1 MiB, like any non-API answer).
+    pub(crate) fn operation(self) -> &'static str {
+        match self {
+            UnsignedCall::IdTokenTokens => "create_token_with_id_token",
+            UnsignedCall::SecurityTokensByToken => "create_temporary_access_key_by_token",
+            UnsignedCall::AssumeWithOidc => "assume_agency_with_oidc",
+            UnsignedCall::MetadataToken => "metadata_token",
+            UnsignedCall::MetadataSecurityKey => "metadata_securitykey",
+            UnsignedCall::PodIdentity => "pod_identity_credentials",
+        }
+    }
 }
 
 /// What the attempts of one call saw, for the errors made from it.
@@ -315,7 +347,7 @@ impl Transport {
             CallAuth::Signed { project_id, .. } | CallAuth::Token { project_id, .. } => {
                 project_id.as_deref()
             }
-            CallAuth::Anonymous => None,
+            CallAuth::Unsigned(_) => None,
         };
         match project_id {
             Some(project) => {
@@ -343,7 +375,13 @@ impl Transport {
                     .insert(HeaderName::from_static("x-auth-token"), value);
                 Ok(())
             }
-            CallAuth::Anonymous => Ok(()),
+            CallAuth::Unsigned(call) => {
+                tracing::trace!(
+                    call = call.operation(),
+                    "unsigned, as the official SDK sends it"
+                );
+                Ok(())
+            }
         }
     }
 

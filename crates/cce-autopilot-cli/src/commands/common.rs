@@ -13,12 +13,41 @@ use crate::exit::CliError;
 /// The variable that may hold an IAM token for `X-Auth-Token` (`--token-file` names a file instead).
 pub const TOKEN_VAR: &str = "CCE_AUTOPILOT_TOKEN";
 
+/// Turns the ECS metadata source off (`1` or `true`): a machine that is no Huawei Cloud server, a test.
+pub const METADATA_DISABLED_VAR: &str = "CCE_AUTOPILOT_METADATA_DISABLED";
+/// Points the ECS metadata source elsewhere (an emulator, a test) than the link-local service.
+pub const METADATA_ENDPOINT_VAR: &str = "CCE_AUTOPILOT_METADATA_ENDPOINT";
+/// Where an ECS server's metadata service answers.
+const METADATA_ENDPOINT: &str = "http://169.254.169.254";
+
+/// The ECS metadata service the credential chain may ask (after the environment and the profile file,
+/// before pod identity): `CCE_AUTOPILOT_METADATA_ENDPOINT`, else the link-local service; `None` when
+/// `CCE_AUTOPILOT_METADATA_DISABLED` is set.
+pub fn metadata_endpoint(env: &cce_autopilot::Environment) -> Option<String> {
+    if env
+        .get(METADATA_DISABLED_VAR)
+        .is_some_and(|v| matches!(v.trim().to_ascii_lowercase().as_str(), "1" | "true" | "yes"))
+    {
+        return None;
+    }
+    Some(
+        env.get(METADATA_ENDPOINT_VAR)
+            .unwrap_or_else(|| METADATA_ENDPOINT.to_owned()),
+    )
+}
+
 /// The client the global options describe, each call bounded by `timeout`; credentials come from the
-/// official SDKs' sources, or the IAM token of `--token-file` / `CCE_AUTOPILOT_TOKEN`.
+/// official SDK's whole chain (ECS metadata included, see [`metadata_endpoint`]), or the IAM token of
+/// `--token-file` / `CCE_AUTOPILOT_TOKEN`.
 pub fn build_client(global: &GlobalArgs, timeout: Duration) -> anyhow::Result<Client> {
     let mut builder = Client::builder().retry(RetryConfig::default().with_max_elapsed(timeout));
-    if let Some(token) = token(global)? {
-        builder = builder.token(token);
+    match token(global)? {
+        Some(token) => builder = builder.token(token),
+        None => {
+            if let Some(url) = metadata_endpoint(&cce_autopilot::Environment::process()) {
+                builder = builder.metadata_credentials(url);
+            }
+        }
     }
     if let Some(region) = &global.region {
         builder = builder.region(region);

@@ -241,6 +241,7 @@ fn emulator_serve_prints_its_url_first_and_stops_on_sigterm() {
             "tok",
         ])
         .env_clear()
+        .env("CCE_AUTOPILOT_METADATA_DISABLED", "1")
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()

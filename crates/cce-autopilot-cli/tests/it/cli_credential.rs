@@ -611,6 +611,7 @@ fn a_cache_hit_opens_no_socket_and_no_tls_roots() {
         .arg(program)
         .args(args)
         .env_clear()
+        .env("CCE_AUTOPILOT_METADATA_DISABLED", "1")
         .envs(envs)
         .output()
         .unwrap();

@@ -86,6 +86,7 @@ fn kubeconfig(emu: &Emu, cluster: &str, api_version: &str, cache_dir: &Path) -> 
 fn kubectl(home: &Path, config: &Path, args: &[&str]) -> Output {
     std::process::Command::new(KUBECTL)
         .env_clear()
+        .env("CCE_AUTOPILOT_METADATA_DISABLED", "1")
         .env("HOME", home)
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .arg("--kubeconfig")

@@ -298,6 +298,7 @@ fn dot_ids_are_refused_before_anything_is_sent() {
     for (project_id, args) in cases {
         let out = Command::new(BIN)
             .env_clear()
+            .env("CCE_AUTOPILOT_METADATA_DISABLED", "1")
             .env("HOME", home.path())
             .env("HUAWEICLOUD_SDK_AK", "HPUAEXAMPLEAK00000001")
             .env(

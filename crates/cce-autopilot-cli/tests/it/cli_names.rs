@@ -354,6 +354,7 @@ async fn ambiguous_and_unknown_names_fail_before_any_certificate_in_every_comman
     let run = |args: Vec<&str>| {
         let out = std::process::Command::new(BIN)
             .env_clear()
+            .env("CCE_AUTOPILOT_METADATA_DISABLED", "1")
             .env("HOME", home.path())
             .env("PATH", "/usr/bin:/bin")
             .env("HUAWEICLOUD_SDK_AK", "HPUAEXAMPLEAK00000001")

@@ -16,6 +16,7 @@ use support::*;
 fn plugin_cmd(emu: &support::Emu, home: &Path, cache: &Path, cluster: &str) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env_clear()
+        .env("CCE_AUTOPILOT_METADATA_DISABLED", "1")
         .env("HOME", home)
         .env("PATH", std::env::var_os("PATH").unwrap_or_default())
         .env("HUAWEICLOUD_SDK_AK", emu.access_key())

@@ -699,6 +699,7 @@ fn kubectl_uses_the_exec_entry_and_the_second_run_is_served_from_the_cache() {
     let kubectl_version = || {
         let out = std::process::Command::new(KUBECTL)
             .env_clear()
+            .env("CCE_AUTOPILOT_METADATA_DISABLED", "1")
             .env("HOME", world.home.path())
             .env("PATH", "/usr/bin:/bin")
             .env("HUAWEICLOUD_SDK_AK", world.emu.access_key())

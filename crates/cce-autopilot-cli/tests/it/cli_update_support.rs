@@ -90,6 +90,7 @@ impl World {
     {
         let mut cmd = Command::new(BIN);
         cmd.env_clear()
+            .env("CCE_AUTOPILOT_METADATA_DISABLED", "1")
             .env("HOME", self.home.path())
             .env("PATH", "/usr/bin:/bin")
             .env("HUAWEICLOUD_SDK_AK", self.emu.access_key())
@@ -139,6 +140,7 @@ impl World {
     {
         let out = Command::new(BIN)
             .env_clear()
+            .env("CCE_AUTOPILOT_METADATA_DISABLED", "1")
             .env("HOME", self.home.path())
             .env("PATH", "/usr/bin:/bin")
             .env("HUAWEICLOUD_SDK_AK", other.access_key())
@@ -158,6 +160,7 @@ impl World {
     pub fn kubectl_version_with_keys(&self, file: &Path, context: &str) -> String {
         let out = Command::new(KUBECTL)
             .env_clear()
+            .env("CCE_AUTOPILOT_METADATA_DISABLED", "1")
             .env("HOME", self.home.path())
             .env("PATH", "/usr/bin:/bin")
             .env("HUAWEICLOUD_SDK_AK", self.emu.access_key())
@@ -199,6 +202,7 @@ impl World {
     {
         let out = Command::new(KUBECTL)
             .env_clear()
+            .env("CCE_AUTOPILOT_METADATA_DISABLED", "1")
             .env("HOME", self.home.path())
             .env("PATH", "/usr/bin:/bin")
             .args(args)

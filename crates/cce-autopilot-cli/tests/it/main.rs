@@ -15,6 +15,7 @@ mod cli_credential_kubectl;
 mod cli_fail_closed;
 mod cli_faults;
 mod cli_hostile;
+mod cli_identity;
 mod cli_inspect;
 mod cli_json;
 mod cli_lifecycle;

@@ -69,6 +69,7 @@ impl Emu {
 pub fn cli(home: &Path) -> assert_cmd::Command {
     let mut cmd = assert_cmd::Command::new(BIN);
     cmd.env_clear()
+        .env("CCE_AUTOPILOT_METADATA_DISABLED", "1")
         .env("HOME", home)
         .env("PATH", std::env::var_os("PATH").unwrap_or_default());
     cmd

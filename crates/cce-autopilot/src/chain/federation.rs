@@ -9,6 +9,7 @@ use url::Url;
 
 use super::temporary::{Fetch, SourceHttp, TokenSource, check_token_url, parse_temporary};
 use crate::credentials::{BoxFuture, Credentials};
+use crate::pipeline::UnsignedCall;
 use crate::{Error, Result};
 
 /// Validity asked of IAM for federated credentials (the SDK's).
@@ -54,7 +55,7 @@ impl Fetch for OidcSts {
             let url = join(&self.sts, "v5/agencies/assume-with-oidc")?;
             let (_, answer) = self
                 .http
-                .post_json(url, &[], &body, "assume_agency_with_oidc")
+                .post_json(url, &[], &body, UnsignedCall::AssumeWithOidc)
                 .await?;
             parse_temporary(&answer, "oidc-sts").map_err(|reason| self.http.failed(reason))
         })
@@ -90,7 +91,7 @@ impl Fetch for Federated {
                     join(&self.iam, "v3.0/OS-AUTH/id-token/tokens")?,
                     &[("X-Idp-Id", &idp)],
                     &json!({"auth": {"id_token": {"id": token.expose_secret()}}}),
-                    "create_token_with_id_token",
+                    UnsignedCall::IdTokenTokens,
                 )
                 .await?;
             let subject = headers
@@ -107,7 +108,7 @@ impl Fetch for Federated {
                     join(&self.iam, "v3.0/OS-CREDENTIAL/securitytokens")?,
                     &[],
                     &body,
-                    "create_temporary_access_key_by_token",
+                    UnsignedCall::SecurityTokensByToken,
                 )
                 .await?;
             let source = if self.source == "environment" {
@@ -145,7 +146,7 @@ impl Fetch for PodIdentity {
                     self.uri.clone(),
                     &[("Authorization", &token)],
                     &json!({}),
-                    "pod_identity_credentials",
+                    UnsignedCall::PodIdentity,
                 )
                 .await?;
             parse_temporary(&answer, "pod-identity").map_err(|reason| self.http.failed(reason))

@@ -10,7 +10,7 @@ use url::Url;
 
 use super::temporary::{fresh, source_transport};
 use crate::credentials::{BoxFuture, Credentials, ProvideCredentials};
-use crate::pipeline::{CallAuth, Failure, Outcome, Transport};
+use crate::pipeline::{CallAuth, Failure, Outcome, Transport, UnsignedCall};
 use crate::redact::excerpt;
 use crate::{Error, Result};
 
@@ -86,12 +86,17 @@ impl MetadataCredentials {
     async fn call(
         &self,
         request: reqwest::Request,
-        operation: &'static str,
+        call: UnsignedCall,
     ) -> Result<(u16, bytes::Bytes)> {
         let mut outcome = Outcome::default();
         match self
             .transport
-            .send(request, &CallAuth::Anonymous, operation, &mut outcome)
+            .send(
+                request,
+                &CallAuth::Unsigned(call),
+                call.operation(),
+                &mut outcome,
+            )
             .await
         {
             Ok(response) => {
@@ -138,7 +143,7 @@ impl MetadataCredentials {
             "x-metadata-token-ttl-seconds",
             reqwest::header::HeaderValue::from(METADATA_TOKEN_TTL.as_secs()),
         );
-        let (status, body) = self.call(request, "metadata_token").await?;
+        let (status, body) = self.call(request, UnsignedCall::MetadataToken).await?;
         if matches!(status, 404 | 405 | 503) {
             return Ok(None);
         }
@@ -169,7 +174,7 @@ impl MetadataCredentials {
             value.set_sensitive(true);
             request.headers_mut().insert("x-metadata-token", value);
         }
-        self.call(request, "metadata_securitykey").await
+        self.call(request, UnsignedCall::MetadataSecurityKey).await
     }
 
     async fn fetch(&self, state: &mut MetadataState) -> Result<Credentials> {

@@ -14,10 +14,12 @@
 //! min(40 minutes, half their lifetime) before expiry ([`temporary`]).
 
 mod federation;
+mod identity;
 mod metadata;
 mod profile;
 pub(crate) mod temporary;
 
+pub use identity::LocalIdentity;
 pub(crate) use metadata::MetadataCredentials;
 pub(crate) use profile::{PROFILE_SECTION, Profile};
 
@@ -39,21 +41,21 @@ const ENV_AK: [&str; 2] = ["HUAWEICLOUD_SDK_AK", "CLOUD_SDK_AK"];
 const ENV_SK: [&str; 2] = ["HUAWEICLOUD_SDK_SK", "CLOUD_SDK_SK"];
 const ENV_SECURITY_TOKEN: &str = "HUAWEICLOUD_SDK_SECURITY_TOKEN";
 pub(crate) const ENV_CREDENTIALS_FILE: &str = "HUAWEICLOUD_SDK_CREDENTIALS_FILE";
-const OIDC_PROVIDER: &str = "HUAWEICLOUD_OIDC_PROVIDER_URN";
-const OIDC_AGENCY: &str = "HUAWEICLOUD_OIDC_AGENCY_URN";
-const OIDC_TOKEN: &str = "HUAWEICLOUD_OIDC_ID_TOKEN";
-const OIDC_TOKEN_FILE: &str = "HUAWEICLOUD_OIDC_TOKEN_FILE";
+pub(super) const OIDC_PROVIDER: &str = "HUAWEICLOUD_OIDC_PROVIDER_URN";
+pub(super) const OIDC_AGENCY: &str = "HUAWEICLOUD_OIDC_AGENCY_URN";
+pub(super) const OIDC_TOKEN: &str = "HUAWEICLOUD_OIDC_ID_TOKEN";
+pub(super) const OIDC_TOKEN_FILE: &str = "HUAWEICLOUD_OIDC_TOKEN_FILE";
 const OIDC_OPTIONAL: [&str; 4] = [
     "HUAWEICLOUD_OIDC_SESSION_NAME",
     "HUAWEICLOUD_OIDC_DURATION_SECONDS",
     "HUAWEICLOUD_OIDC_POLICY",
     "HUAWEICLOUD_OIDC_POLICY_IDS",
 ];
-const ENV_IDP: &str = "HUAWEICLOUD_SDK_IDP_ID";
-const ENV_ID_TOKEN_FILE: &str = "HUAWEICLOUD_SDK_ID_TOKEN_FILE";
+pub(super) const ENV_IDP: &str = "HUAWEICLOUD_SDK_IDP_ID";
+pub(super) const ENV_ID_TOKEN_FILE: &str = "HUAWEICLOUD_SDK_ID_TOKEN_FILE";
 const ENV_STS_ENDPOINT: &str = "HUAWEICLOUD_SDK_STS_ENDPOINT";
-const POD_URI: &str = "HC_CONTAINER_CREDENTIALS_FULL_URI";
-const POD_TOKEN_FILE: &str = "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE";
+pub(super) const POD_URI: &str = "HC_CONTAINER_CREDENTIALS_FULL_URI";
+pub(super) const POD_TOKEN_FILE: &str = "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE";
 /// Where the SDK asks STS when `HUAWEICLOUD_SDK_STS_ENDPOINT` is unset (its renewals always do).
 const DEFAULT_STS_ENDPOINT: &str = "https://sts.cn-north-4.myhuaweicloud.com";
 
@@ -111,21 +113,34 @@ pub(crate) fn default_chain(config: &ChainConfig<'_>) -> Result<Arc<dyn ProvideC
     if let Some(credentials) = profile_keys {
         return Ok(Arc::new(credentials));
     }
-    let mut probed: Vec<(&'static str, Arc<dyn ProvideCredentials>)> = Vec::new();
-    if let Some(base) = &config.metadata {
-        probed.push((
-            "the ECS metadata service",
-            Arc::new(MetadataCredentials::new(base.clone())?),
-        ));
+    let mut steps = Vec::new();
+    let mut any = false;
+    match &config.metadata {
+        Some(base) => {
+            any = true;
+            steps.push(Step::Ask(
+                "the ECS metadata service",
+                Arc::new(MetadataCredentials::new(base.clone())?),
+            ));
+        }
+        None => steps.push(Step::Skipped(
+            "the ECS metadata service (disabled)".to_owned(),
+        )),
     }
-    if let Some(pod) = pod {
-        probed.push(("pod identity", Arc::new(Renewing::new(pod))));
+    match pod {
+        Some(pod) => {
+            any = true;
+            steps.push(Step::Ask("pod identity", Arc::new(Renewing::new(pod))));
+        }
+        None => steps.push(Step::Skipped(format!(
+            "pod identity: {POD_URI} and {POD_TOKEN_FILE} are unset"
+        ))),
     }
-    if probed.is_empty() {
+    if !any {
         return Err(nothing_found(config));
     }
     Ok(Arc::new(Probed {
-        sources: probed,
+        steps,
         chosen: tokio::sync::OnceCell::new(),
         summary: tried_lines(config),
     }))
@@ -211,7 +226,12 @@ fn oidc_from_env(env: &Environment) -> Result<Option<OidcSts>> {
 }
 
 /// A pair of variables that go together: both, neither, or an error naming the missing one.
-fn pair(env: &Environment, source: &str, a: &str, b: &str) -> Result<Option<(String, String)>> {
+pub(super) fn pair(
+    env: &Environment,
+    source: &str,
+    a: &str,
+    b: &str,
+) -> Result<Option<(String, String)>> {
     match (env.get(a), env.get(b)) {
         (Some(x), Some(y)) => Ok(Some((x, y))),
         (None, None) => Ok(None),
@@ -266,11 +286,18 @@ fn pod_from_env(env: &Environment) -> Result<Option<PodIdentity>> {
     }))
 }
 
+/// One of the sources asked at run time: asked, or skipped (off, or not configured) with the reason.
+#[derive(Debug)]
+enum Step {
+    Ask(&'static str, Arc<dyn ProvideCredentials>),
+    Skipped(String),
+}
+
 /// The sources asked at run time (metadata, pod identity), in order: the first that answers is kept; when
 /// none does, the error says, one line each, what was tried and why it did not apply.
 #[derive(Debug)]
 struct Probed {
-    sources: Vec<(&'static str, Arc<dyn ProvideCredentials>)>,
+    steps: Vec<Step>,
     chosen: tokio::sync::OnceCell<Arc<dyn ProvideCredentials>>,
     /// Why the sources chosen from configuration did not apply.
     summary: Vec<String>,
@@ -283,13 +310,16 @@ impl ProvideCredentials for Probed {
                 return chosen.provide_credentials().await;
             }
             let mut why = self.summary.clone();
-            for (name, source) in &self.sources {
-                match source.provide_credentials().await {
-                    Ok(credentials) => {
-                        let _ = self.chosen.set(source.clone());
-                        return Ok(credentials);
-                    }
-                    Err(error) => why.push(format!("{name}: {error}")),
+            for step in &self.steps {
+                match step {
+                    Step::Skipped(reason) => why.push(reason.clone()),
+                    Step::Ask(name, source) => match source.provide_credentials().await {
+                        Ok(credentials) => {
+                            let _ = self.chosen.set(source.clone());
+                            return Ok(credentials);
+                        }
+                        Err(error) => why.push(format!("{name}: {error}")),
+                    },
                 }
             }
             Err(Error::credentials(format!(
@@ -335,40 +365,6 @@ fn tried_lines(config: &ChainConfig<'_>) -> Vec<String> {
         profile_line,
     ]
 }
-/// Who the default chain signs as and for which project, read from the environment and the profile file
-/// alone — no client, no network: enough to key a cache by identity before deciding whether a call is
-/// needed. `None` when neither holds a key pair (the chain would go on to the ECS metadata service).
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct LocalIdentity {
-    /// The access key id (never the secret key).
-    pub access_key: String,
-    /// The project id configured beside it (`HUAWEICLOUD_SDK_PROJECT_ID`, else the profile file's).
-    pub project_id: Option<String>,
-}
-
-impl LocalIdentity {
-    /// The identity of `env` (see the type's docs).
-    pub fn from_env(env: &Environment) -> Result<Option<Self>> {
-        let profile = Profile::load(env)?;
-        let project_id = env
-            .get("HUAWEICLOUD_SDK_PROJECT_ID")
-            .or_else(|| profile.as_ref().and_then(|p| p.project_id.clone()));
-        let credentials = match from_env(env)? {
-            Some(credentials) => Some(credentials),
-            None => profile
-                .as_ref()
-                .map(Profile::credentials)
-                .transpose()?
-                .flatten(),
-        };
-        Ok(credentials.map(|c| LocalIdentity {
-            access_key: c.access_key().to_owned(),
-            project_id,
-        }))
-    }
-}
-
 /// The first of `names` that is set, with its value.
 fn first_var(env: &Environment, names: &[&'static str]) -> Option<(&'static str, String)> {
     names
@@ -377,7 +373,7 @@ fn first_var(env: &Environment, names: &[&'static str]) -> Option<(&'static str,
 }
 
 /// Credentials from `HUAWEICLOUD_SDK_AK`/`_SK`/`_SECURITY_TOKEN` (or `CLOUD_SDK_AK`/`_SK`).
-fn from_env(env: &Environment) -> Result<Option<Credentials>> {
+pub(super) fn from_env(env: &Environment) -> Result<Option<Credentials>> {
     let token = env.get(ENV_SECURITY_TOKEN);
     match (first_var(env, &ENV_AK), first_var(env, &ENV_SK)) {
         (Some((_, ak)), Some((_, sk))) => {
@@ -431,25 +427,6 @@ fn nothing_found(config: &ChainConfig<'_>) -> Error {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_local_identity_is_the_chain_s_without_a_client() {
-        let env = Environment::empty()
-            .var("HUAWEICLOUD_SDK_AK", "AK1")
-            .var("HUAWEICLOUD_SDK_SK", "SK1")
-            .var("HUAWEICLOUD_SDK_PROJECT_ID", "p1");
-        let id = LocalIdentity::from_env(&env).unwrap().unwrap();
-        assert_eq!(
-            (id.access_key.as_str(), id.project_id.as_deref()),
-            ("AK1", Some("p1"))
-        );
-        assert_eq!(
-            LocalIdentity::from_env(&Environment::empty()).unwrap(),
-            None
-        );
-        let half = Environment::empty().var("HUAWEICLOUD_SDK_AK", "AK1");
-        assert!(LocalIdentity::from_env(&half).is_err());
-    }
 
     #[test]
     fn env_reads_both_names_and_rejects_half_pairs() {

@@ -11,7 +11,7 @@ use url::Url;
 
 use crate::clients::HttpClients;
 use crate::credentials::{BoxFuture, Credentials, ProvideCredentials};
-use crate::pipeline::{CallAuth, DEFAULT_USER_AGENT, Failure, Outcome, Transport};
+use crate::pipeline::{CallAuth, DEFAULT_USER_AGENT, Failure, Outcome, Transport, UnsignedCall};
 use crate::redact::excerpt;
 use crate::retry::RetryConfig;
 use crate::{Error, Result};
@@ -279,7 +279,7 @@ impl SourceHttp {
         url: Url,
         headers: &[(&'static str, &SecretString)],
         body: &Value,
-        operation: &'static str,
+        call: UnsignedCall,
     ) -> Result<(reqwest::header::HeaderMap, bytes::Bytes)> {
         use secrecy::ExposeSecret as _;
         let mut request = reqwest::Request::new(reqwest::Method::POST, url);
@@ -298,7 +298,12 @@ impl SourceHttp {
         let mut outcome = Outcome::default();
         let response = match self
             .transport
-            .send(request, &CallAuth::Anonymous, operation, &mut outcome)
+            .send(
+                request,
+                &CallAuth::Unsigned(call),
+                call.operation(),
+                &mut outcome,
+            )
             .await
         {
             Ok(response) => response,

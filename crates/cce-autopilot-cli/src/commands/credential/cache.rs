@@ -4,8 +4,9 @@
 //!
 //! Layout: `<dir>/<sha256 of the key>.json` beside `<…>.lock`, the directory 0700, files 0600. The key is
 //! everything that selects the certificate and who may use it — endpoint, region, project (or the region
-//! it is looked up for), the `--cluster` value, access, identity (the access key id, or a hash of the IAM
-//! token — never the token or a secret key), duration. An entry records the cluster's id and name, the
+//! it is looked up for), the `--cluster` value, access, identity (`LocalIdentity::key`: the access key id, or
+//! for temporary credentials, which rotate, who they are issued to; or a hash of the IAM token — never a
+//! token or a secret key), duration. An entry records the cluster's id and name, the
 //! certificate's `notAfter`, the fingerprint of the CA it was issued under, and a checksum: a hit reads
 //! them without any X.509 work.
 //!
@@ -46,7 +47,8 @@ pub struct CacheKey {
     pub cluster: String,
     /// `internal`, `external`, or `current` (the context the service marks current).
     pub access: String,
-    /// `ak:<access key id>`, or `token:<SHA-256 prefix of the token>`.
+    /// `cce_autopilot::LocalIdentity::key` (`ak:<access key id>`, `oidc:…`, `idp:…`, `ecs-metadata:…`,
+    /// `pod:…`), or `token:<SHA-256 prefix of the token>`.
     pub identity: String,
     /// The requested validity in days (`-1`: the maximum).
     pub duration: i32,

@@ -44,8 +44,9 @@ else: apiVersion client.authentication.k8s.io/v1, or v1beta1 when KUBERNETES_EXE
 Logs go to stderr with -v.
 
 kubectl keeps exec credentials only in memory, so this command keeps them on disk (0600 files in a 0700 \
-directory): one entry per endpoint, region, project, cluster, --access, identity (the access key id, or \
-a hash of the IAM token) and --duration. A certificate is reused until --renew-before ahead of its \
+directory): one entry per endpoint, region, project, cluster, --access, identity (the access key id; the \
+OIDC or identity-provider subject, the metadata endpoint or the pod's subject for temporary credentials, \
+which rotate; or a hash of the IAM token) and --duration. A certificate is reused until --renew-before ahead of its \
 expiry, and only if it was issued under the CA kubectl passes (provideClusterInfo: true); many kubectl \
 runs that miss at once fetch one certificate: the first fetches while the others wait for it, all \
 within --timeout (default 15s). An entry that cannot be read, or that others could read, is replaced.
@@ -157,11 +158,15 @@ fn cache_entry(
     let token = super::common::token(global)?;
     let identity = match &token {
         Some(token) => Some((CacheKey::token_identity(token), None)),
-        None => LocalIdentity::from_env(&env)?
-            .map(|id| (format!("ak:{}", id.access_key), id.project_id)),
+        // Keyed by who signs, not by the temporary key of the moment (those rotate): an access key, an
+        // OIDC or IdP subject, the metadata service, a pod's subject — all read locally, no call.
+        None => LocalIdentity::of_chain(&env, super::common::metadata_endpoint(&env).as_deref())?
+            .map(|id| (id.key, id.project_id)),
     };
     let Some((identity, local_project)) = identity else {
-        tracing::info!("no access key in the environment or the profile file: not caching");
+        tracing::info!(
+            "the credential chain's identity cannot be told without a call: not caching"
+        );
         return Ok(None);
     };
     let endpoint = match (&global.endpoint, &global.region) {

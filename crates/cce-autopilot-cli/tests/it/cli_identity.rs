@@ -1,0 +1,147 @@
+//! The CLI on workload identities: the whole credential chain by default (the ECS metadata service
+//! included), a plugin cache keyed by who signs rather than by temporary keys, and one error that lists
+//! every source tried.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use cce_autopilot_emulator::{Faults, demo};
+use jsonwebtoken::{Algorithm, EncodingKey, Header, encode};
+use serde_json::json;
+
+use crate::plugin_support::{EXEC_V1, Emulator, PRIVATE_CLUSTER_ID, cli, start};
+
+const ACCOUNT: &str = "0a1b2c3d4e5f60718293a4b5c6d7e8f9";
+
+fn fixture(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../cce-autopilot-emulator/tests/fixtures/identity")
+        .join(name)
+}
+
+fn id_token(key: &str, changes: serde_json::Value) -> String {
+    let now = time::OffsetDateTime::now_utc().unix_timestamp();
+    let mut claims = json!({"iss": "https://ci.example.test", "aud": "cce-autopilot",
+        "sub": "repo:demo:ref:main", "iat": now, "nbf": now - 5, "exp": now + 600});
+    for (k, v) in changes.as_object().unwrap() {
+        claims[k] = v.clone();
+    }
+    let mut header = Header::new(Algorithm::RS256);
+    header.kid = Some("ci-key-1".to_owned());
+    let pem = std::fs::read(fixture(key)).unwrap();
+    encode(&header, &claims, &EncodingKey::from_rsa_pem(&pem).unwrap()).unwrap()
+}
+
+/// `cli` with the metadata source on, at `url`.
+fn with_metadata(home: &Path, url: &str) -> assert_cmd::Command {
+    let mut cmd = cli(home);
+    cmd.env_remove("CCE_AUTOPILOT_METADATA_DISABLED")
+        .env("CCE_AUTOPILOT_METADATA_ENDPOINT", url);
+    cmd
+}
+
+#[test]
+fn twenty_plugin_runs_on_rotating_metadata_credentials_fetch_one_certificate() {
+    let emu =
+        start(Emulator::builder().faults(Faults::none().with_spec("metadata=rotate").unwrap()));
+    let home = tempfile::tempdir().unwrap();
+    for run in 0..20 {
+        let out = with_metadata(home.path(), emu.url())
+            .env("KUBERNETES_EXEC_INFO", EXEC_V1)
+            .args(["credential", "--cluster-id", PRIVATE_CLUSTER_ID])
+            .args(["--endpoint", emu.url(), "--project-id", emu.project_id()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "run {run}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    assert_eq!(
+        emu.issued(PRIVATE_CLUSTER_ID),
+        1,
+        "one certificate for twenty runs"
+    );
+}
+
+#[test]
+fn oidc_credentials_work_from_the_cli_and_a_refused_token_exits_3_with_the_reason() {
+    let emu = start(Emulator::builder().identity_file(fixture("world.yaml")));
+    let home = tempfile::tempdir().unwrap();
+    let token = home.path().join("token");
+    let run = |token_text: &str| {
+        std::fs::write(&token, token_text).unwrap();
+        cli(home.path())
+            .env(
+                "HUAWEICLOUD_OIDC_PROVIDER_URN",
+                format!("iam::{ACCOUNT}:identity-provider:ci"),
+            )
+            .env(
+                "HUAWEICLOUD_OIDC_AGENCY_URN",
+                format!("iam::{ACCOUNT}:agency:ci-deployer"),
+            )
+            .env("HUAWEICLOUD_OIDC_TOKEN_FILE", &token)
+            .env("HUAWEICLOUD_SDK_STS_ENDPOINT", emu.url())
+            .args([
+                "kubeconfig",
+                "get",
+                "--cluster",
+                demo::PRIVATE_CLUSTER_ID,
+                "--duration",
+                "1",
+            ])
+            .args(["--endpoint", emu.url(), "--project-id", emu.project_id()])
+            .output()
+            .unwrap()
+    };
+    let out = run(&id_token("ci-signing-key.pem", json!({})));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("client-certificate-data"));
+    let bad = id_token("ci-signing-key.pem", json!({"aud": "someone-else"}));
+    let out = run(&bad);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("audience"), "{stderr}");
+    assert!(!stderr.contains(&bad), "the token leaked: {stderr}");
+}
+
+#[test]
+fn with_no_source_the_error_lists_all_five_and_a_silent_metadata_service_ends_its_probe() {
+    // A listener that accepts and never answers, as a non-ECS network may.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", silent.local_addr().unwrap());
+    let home = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let out = with_metadata(home.path(), &url)
+        .args([
+            "kubeconfig",
+            "get",
+            "--cluster",
+            "c1",
+            "--endpoint",
+            "http://127.0.0.1:9",
+        ])
+        .args(["--project-id", "0123456789abcdef0123456789abcdef"])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    for source in [
+        "OIDC via STS",
+        "the environment",
+        "the profile file",
+        "ECS metadata",
+        "pod identity",
+    ] {
+        assert!(stderr.contains(source), "{source:?} missing from: {stderr}");
+    }
+    // Reported, not asserted: the time is measured by scripts/metadata-probe.sh.
+    eprintln!("no-source run took {:?}", started.elapsed());
+    drop(silent);
+}
