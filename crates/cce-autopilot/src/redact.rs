@@ -3,8 +3,8 @@
 //!
 //! Removed: PEM blocks; the values of `Authorization`, `X-Auth-Token`, `X-Security-Token` and other token
 //! headers; the values of any field whose name says key data, token, secret, password, signature or
-//! credential (`client-key-data: …`, `"securitytoken": "…"`, `sk = …`); and every run of 40 or more
-//! base64/hex characters, the shape of secret keys, tokens and key material.
+//! credential (`client-key-data: …`, `"securitytoken": "…"`, `sk = …`); JWTs (`eyJ….….…`, ID tokens); and
+//! every run of 40 or more base64/hex characters, the shape of secret keys, tokens and key material.
 
 use std::sync::LazyLock;
 
@@ -38,6 +38,11 @@ static RULES: LazyLock<Vec<Rule>> = LazyLock::new(|| {
         rule(
             r#"(?i)(["']?(?:[\w.-]*(?:key[-_]?data|token|secret|password|passwd|signature|credentials?|private[-_]?key)[\w.-]*|\bsk)["']?[ \t]*[:=][ \t]*)("(?:[^"\\\n]|\\.)*"|'[^'\n]*'|[^\s,;&}\]<>"']+)"#,
             r#"${1}"REDACTED""#,
+        ),
+        // A JWT (an ID token) whatever the length of its parts: `eyJ` is a base64url JSON object's start.
+        rule(
+            r"eyJ[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*(?:\.[A-Za-z0-9_-]*)?",
+            "REDACTED",
         ),
         rule(r"[A-Za-z0-9+=_-]{40,}", "REDACTED"),
     ]
@@ -131,6 +136,13 @@ mod tests {
             "{out}"
         );
         assert!(out.contains("502 Bad Gateway"), "{out}");
+    }
+
+    #[test]
+    fn id_tokens_are_removed_whatever_the_length_of_their_parts() {
+        let jwt = "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJ4In0.c2ln";
+        let out = redact(&format!("invalid id_token {jwt}, try again"));
+        assert_eq!(out, "invalid id_token REDACTED, try again");
     }
 
     #[test]

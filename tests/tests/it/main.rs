@@ -9,6 +9,7 @@ mod log_capture;
 
 mod emulator;
 mod identity_chain;
+mod identity_secrets;
 mod kube_rs;
 mod logs;
 mod model_props;

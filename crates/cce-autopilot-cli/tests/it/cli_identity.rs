@@ -145,3 +145,67 @@ fn with_no_source_the_error_lists_all_five_and_a_silent_metadata_service_ends_it
     eprintln!("no-source run took {:?}", started.elapsed());
     drop(silent);
 }
+
+#[test]
+fn an_exec_entry_under_oidc_carries_no_token_and_the_plugin_finds_the_source_in_its_environment() {
+    let emu = start(Emulator::builder().identity_file(fixture("world.yaml")));
+    let home = tempfile::tempdir().unwrap();
+    let token = id_token("ci-signing-key.pem", json!({}));
+    let kubeconfig = home.path().join("config");
+    let oidc = |cmd: &mut assert_cmd::Command| {
+        cmd.env(
+            "HUAWEICLOUD_OIDC_PROVIDER_URN",
+            format!("iam::{ACCOUNT}:identity-provider:ci"),
+        )
+        .env(
+            "HUAWEICLOUD_OIDC_AGENCY_URN",
+            format!("iam::{ACCOUNT}:agency:ci-deployer"),
+        )
+        .env("HUAWEICLOUD_OIDC_ID_TOKEN", &token)
+        .env("HUAWEICLOUD_SDK_STS_ENDPOINT", emu.url())
+        .env("KUBECONFIG", &kubeconfig);
+    };
+    let mut update = cli(home.path());
+    oidc(&mut update);
+    let out = update
+        .args([
+            "kubeconfig",
+            "update",
+            "--exec",
+            "--cluster",
+            PRIVATE_CLUSTER_ID,
+        ])
+        .args(["--endpoint", emu.url(), "--project-id", emu.project_id()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("HUAWEICLOUD_OIDC_TOKEN_FILE"),
+        "no warning: {stderr}"
+    );
+    assert!(!stderr.contains(&token), "the token leaked: {stderr}");
+    let written = std::fs::read_to_string(&kubeconfig).unwrap();
+    assert!(
+        !written.contains(&token) && !written.contains("eyJ"),
+        "{written}"
+    );
+    // kubectl runs the entry's command with its own environment: here the same OIDC variables.
+    let config: serde_json::Value = serde_saphyr::from_str(&written).unwrap();
+    let exec = &config["users"][0]["user"]["exec"];
+    let args: Vec<String> = serde_json::from_value(exec["args"].clone()).unwrap();
+    let mut plugin = cli(home.path());
+    oidc(&mut plugin);
+    let out = plugin
+        .env("KUBERNETES_EXEC_INFO", EXEC_V1)
+        .args(&args)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let credential: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert!(credential["status"]["clientCertificateData"].is_string());
+}

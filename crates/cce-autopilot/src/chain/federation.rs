@@ -55,7 +55,7 @@ impl Fetch for OidcSts {
             let url = join(&self.sts, "v5/agencies/assume-with-oidc")?;
             let (_, answer) = self
                 .http
-                .post_json(url, &[], &body, UnsignedCall::AssumeWithOidc)
+                .post_json(url, &[], &body, &[&token], UnsignedCall::AssumeWithOidc)
                 .await?;
             parse_temporary(&answer, "oidc-sts").map_err(|reason| self.http.failed(reason))
         })
@@ -91,6 +91,7 @@ impl Fetch for Federated {
                     join(&self.iam, "v3.0/OS-AUTH/id-token/tokens")?,
                     &[("X-Idp-Id", &idp)],
                     &json!({"auth": {"id_token": {"id": token.expose_secret()}}}),
+                    &[&token],
                     UnsignedCall::IdTokenTokens,
                 )
                 .await?;
@@ -108,6 +109,7 @@ impl Fetch for Federated {
                     join(&self.iam, "v3.0/OS-CREDENTIAL/securitytokens")?,
                     &[],
                     &body,
+                    &[&subject, &token],
                     UnsignedCall::SecurityTokensByToken,
                 )
                 .await?;
@@ -146,6 +148,7 @@ impl Fetch for PodIdentity {
                     self.uri.clone(),
                     &[("Authorization", &token)],
                     &json!({}),
+                    &[],
                     UnsignedCall::PodIdentity,
                 )
                 .await?;

@@ -8,7 +8,7 @@ use secrecy::{ExposeSecret, SecretString};
 use serde_json::Value;
 use url::Url;
 
-use super::temporary::{fresh, source_transport};
+use super::temporary::{fresh, quoted, source_transport};
 use crate::credentials::{BoxFuture, Credentials, ProvideCredentials};
 use crate::pipeline::{CallAuth, Failure, Outcome, Transport, UnsignedCall};
 use crate::redact::excerpt;
@@ -178,12 +178,12 @@ impl MetadataCredentials {
     }
 
     async fn fetch(&self, state: &mut MetadataState) -> Result<Credentials> {
-        let token = self.token(state, false).await?;
+        let mut token = self.token(state, false).await?;
         let (mut status, mut body) = self.security_key(token.as_ref()).await?;
         let no_agency = |body: &[u8]| String::from_utf8_lossy(body).contains(NO_AGENCY);
         if status == 401 && !no_agency(&body) {
             // The session token expired or was refused: one more try with a new one.
-            let token = self.token(state, true).await?;
+            token = self.token(state, true).await?;
             (status, body) = self.security_key(token.as_ref()).await?;
         }
         if status == 401 && no_agency(&body) {
@@ -193,10 +193,11 @@ impl MetadataCredentials {
             ));
         }
         if !(200..300).contains(&status) {
-            // Error bodies carry no credentials, so they may be quoted; success bodies never are.
+            // Error bodies carry no credentials, so they may be quoted (without the session token, should
+            // they echo it); success bodies never are.
             return Err(self.failed(format_args!(
                 "the securitykey request answered {status}: {:?}",
-                excerpt(&body)
+                quoted(&body, &token.iter().collect::<Vec<_>>())
             )));
         }
         parse_security_key(&body).map_err(|reason| self.failed(reason))

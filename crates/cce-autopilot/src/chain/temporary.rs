@@ -253,6 +253,21 @@ pub(crate) fn source_transport(timeout: Duration, proxy: bool, attempts: u32) ->
     })
 }
 
+/// An error answer as errors quote it: shortened and redacted, and without the secrets the request carried
+/// (`sent`), whatever their shape, should the answer echo them.
+pub(crate) fn quoted(body: &[u8], sent: &[&SecretString]) -> String {
+    use secrecy::ExposeSecret as _;
+    // Scrubbed before the excerpt is cut, so that no cut leaves a piece of a secret behind.
+    let mut text = String::from_utf8_lossy(body).into_owned();
+    for secret in sent {
+        let secret = secret.expose_secret();
+        if secret.len() >= 4 {
+            text = text.replace(secret, "REDACTED");
+        }
+    }
+    excerpt(text.as_bytes())
+}
+
 /// One source's calls: the pipeline's, anonymous (these calls carry their own proof), short time-outs.
 #[derive(Debug)]
 pub(crate) struct SourceHttp {
@@ -272,15 +287,17 @@ impl SourceHttp {
         Error::credentials(format!("{}: {what}", self.label))
     }
 
-    /// Sends a JSON `body` (or none) to `url`; the answer's status, headers and body. Error answers are
-    /// quoted (shortened, redacted): they carry no credentials.
+    /// Sends a JSON `body` to `url`; the answer's headers and body. Error answers are quoted shortened and
+    /// redacted, without the header values sent nor `secrets` (what the body carries), should they echo them.
     pub(crate) async fn post_json(
         &self,
         url: Url,
         headers: &[(&'static str, &SecretString)],
         body: &Value,
+        secrets: &[&SecretString],
         call: UnsignedCall,
     ) -> Result<(reqwest::header::HeaderMap, bytes::Bytes)> {
+        let headers_sent: Vec<&SecretString> = headers.iter().map(|(_, v)| *v).collect();
         use secrecy::ExposeSecret as _;
         let mut request = reqwest::Request::new(reqwest::Method::POST, url);
         let head = request.headers_mut();
@@ -320,7 +337,8 @@ impl SourceHttp {
         let headers = response.headers().clone();
         let body = response.bytes().await.unwrap_or_default();
         if !(200..300).contains(&status) {
-            return Err(self.failed(format_args!("answered {status}: {}", excerpt(&body))));
+            let sent: Vec<&SecretString> = headers_sent.iter().chain(secrets).copied().collect();
+            return Err(self.failed(format_args!("answered {status}: {}", quoted(&body, &sent))));
         }
         Ok((headers, body))
     }

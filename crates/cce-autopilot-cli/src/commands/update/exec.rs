@@ -73,19 +73,63 @@ pub fn check_sources(global: &GlobalArgs) -> anyhow::Result<()> {
         ))
         .into());
     }
-    let from_env = ["HUAWEICLOUD_SDK_AK", "CLOUD_SDK_AK"]
-        .into_iter()
-        .find(|v| set(v));
-    if global.token_file.is_none()
-        && let Some(var) = from_env
-    {
-        say!(
-            "warning: the access key comes from {var}: the plugin reads it from kubectl's environment at \
-             each use, so kubectl started elsewhere (an IDE, a service) needs it too; \
-             ~/.huaweicloud/credentials works everywhere"
-        );
+    if global.token_file.is_none() {
+        for warning in shell_only_sources(&cce_autopilot::Environment::process()) {
+            say!("warning: {warning}");
+        }
     }
     Ok(())
+}
+
+/// The credential sources this shell's variables configure, which the plugin finds only in kubectl's
+/// environment (kubectl started elsewhere — an IDE, a service, another terminal — lacks them): one warning
+/// each. Values never appear, only variable names.
+fn shell_only_sources(env: &cce_autopilot::Environment) -> Vec<String> {
+    let everywhere = "the profile file (~/.huaweicloud/credentials) works everywhere";
+    let mut warnings = Vec::new();
+    if env.get("HUAWEICLOUD_OIDC_ID_TOKEN").is_some() {
+        warnings.push(
+            "the OIDC ID token is the value of HUAWEICLOUD_OIDC_ID_TOKEN in this shell: the entry never carries \
+             it, so the plugin needs it in kubectl's environment at each use; point HUAWEICLOUD_OIDC_TOKEN_FILE \
+             at a file the token is written to instead"
+                .to_owned(),
+        );
+    } else if env.get("HUAWEICLOUD_OIDC_PROVIDER_URN").is_some() {
+        warnings.push(
+            "OIDC via STS comes from HUAWEICLOUD_OIDC_* variables of this shell: the plugin reads them from \
+             kubectl's environment at each use, so kubectl started elsewhere needs them too"
+                .to_owned(),
+        );
+    }
+    if env.get("HUAWEICLOUD_SDK_IDP_ID").is_some() {
+        warnings.push(format!(
+            "the federated identity comes from HUAWEICLOUD_SDK_IDP_ID and HUAWEICLOUD_SDK_ID_TOKEN_FILE of this \
+             shell: kubectl started elsewhere needs them too; idp_id and id_token_file in {everywhere}"
+        ));
+    }
+    if let Some(var) = ["HUAWEICLOUD_SDK_AK", "CLOUD_SDK_AK"]
+        .into_iter()
+        .find(|v| env.get(v).is_some())
+    {
+        warnings.push(format!(
+            "the access key comes from {var}: the plugin reads it from kubectl's environment at each use, so \
+             kubectl started elsewhere (an IDE, a service) needs it too; {everywhere}"
+        ));
+    }
+    for var in [
+        "HUAWEICLOUD_SDK_STS_ENDPOINT",
+        "HUAWEICLOUD_SDK_IAM_ENDPOINT",
+        "CCE_AUTOPILOT_METADATA_DISABLED",
+        "CCE_AUTOPILOT_METADATA_ENDPOINT",
+    ] {
+        if env.get(var).is_some() {
+            warnings.push(format!(
+                "{var} is set in this shell: the plugin run by kubectl elsewhere would not see it and may \
+                 choose another endpoint or source"
+            ));
+        }
+    }
+    warnings
 }
 
 /// Empties the plugin's cache of `cluster_id`'s certificates (best effort: a failure is logged).
@@ -171,6 +215,58 @@ mod tests {
                 "8s"
             ]
         );
+    }
+
+    #[test]
+    fn each_source_only_this_shell_holds_gets_a_warning_naming_variables_never_values() {
+        use cce_autopilot::Environment;
+        let cases = [
+            (
+                vec![("HUAWEICLOUD_OIDC_ID_TOKEN", "eyJ.SECRET.x")],
+                "HUAWEICLOUD_OIDC_TOKEN_FILE",
+            ),
+            (
+                vec![(
+                    "HUAWEICLOUD_OIDC_PROVIDER_URN",
+                    "iam::a:identity-provider:ci",
+                )],
+                "HUAWEICLOUD_OIDC_*",
+            ),
+            (
+                vec![("HUAWEICLOUD_SDK_IDP_ID", "ci")],
+                "idp_id and id_token_file",
+            ),
+            (
+                vec![("HUAWEICLOUD_SDK_AK", "AK-VALUE")],
+                "HUAWEICLOUD_SDK_AK",
+            ),
+            (
+                vec![("HUAWEICLOUD_SDK_STS_ENDPOINT", "https://sts.example")],
+                "HUAWEICLOUD_SDK_STS_ENDPOINT",
+            ),
+        ];
+        for (vars, named) in cases {
+            let env = vars
+                .iter()
+                .fold(Environment::empty(), |e, (k, v)| e.var(*k, *v));
+            let warnings = shell_only_sources(&env).join(" ");
+            assert!(warnings.contains(named), "{named}: {warnings}");
+            for (_, value) in &vars {
+                assert!(!warnings.contains(value), "a value leaked: {warnings}");
+            }
+        }
+        assert!(shell_only_sources(&Environment::empty()).is_empty());
+        // Pod identity's variables are the container's, seen by kubectl in the same pod: no warning.
+        let pod = Environment::empty()
+            .var(
+                "HC_CONTAINER_CREDENTIALS_FULL_URI",
+                "http://169.254.170.2/v1/credentials",
+            )
+            .var(
+                "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE",
+                "/var/run/secrets/token",
+            );
+        assert!(shell_only_sources(&pod).is_empty());
     }
 
     #[test]
