@@ -130,6 +130,7 @@ mod serve;
 mod state;
 mod stub;
 mod stub_api;
+mod wire;
 
 pub use builder::{Emulator, EmulatorBuilder};
 pub use error::{BoxError, EmulatorError, Result};
@@ -137,6 +138,7 @@ pub use faults::{FaultKind, FaultScope, Faults, RejectStatus, Trigger};
 pub use handle::{EmulatorHandle, demo_banner};
 pub use identity::file::DEFAULT_ACCOUNT_ID;
 pub use state::RequestRecord;
+pub use wire::WireShape;
 
 /// The demo set-up that [`Emulator::builder`] starts from.
 pub mod demo {

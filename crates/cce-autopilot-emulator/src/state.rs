@@ -76,6 +76,8 @@ pub struct RequestRecord {
     pub request_id: String,
     /// The fault injected into this call, if any.
     pub fault: Option<FaultKind>,
+    /// Its headers and body keys, without secrets.
+    pub wire: crate::wire::WireShape,
 }
 
 #[derive(Default)]
@@ -136,8 +138,10 @@ pub(crate) struct Shared {
     pub(crate) subject_tokens: Mutex<HashMap<String, (Principal, OffsetDateTime)>>,
     /// The credentials the metadata service hands out until half their lifetime has passed.
     pub(crate) metadata_current: Mutex<Option<Issued>>,
-    /// `PUT /_emulator/clock-offset` is served.
+    /// `PUT /_emulator/clock-offset` and `GET /_emulator/requests` are served.
     pub(crate) admin: bool,
+    /// The body keys of requests being answered, by request id, for the request log.
+    pub(crate) body_keys: Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl Shared {
@@ -194,6 +198,7 @@ mod tests {
                 status: Some(200),
                 request_id: String::new(),
                 fault: None,
+                wire: Default::default(),
             });
         }
         assert_eq!(log.total, LOG_CAPACITY + 5);

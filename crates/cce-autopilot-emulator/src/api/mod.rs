@@ -31,6 +31,7 @@ use crate::codes;
 use crate::faults::{FaultKind, FaultScope, RejectStatus};
 use crate::serve::{ConnControl, TruncatedBody};
 use crate::state::{RequestRecord, Shared, lock};
+use crate::wire::WireShape;
 
 /// The response header carrying the request id.
 pub(crate) const X_REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
@@ -185,6 +186,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
         .route("/v5/agencies/assume-with-oidc", post(sts::assume_with_oidc))
         .route("/v5/caller-identity", get(sts::caller_identity))
         .route("/_emulator/clock-offset", put(admin_clock_offset))
+        .route("/_emulator/requests", get(admin_requests))
         .fallback(not_found)
         .method_not_allowed_fallback(not_found)
         .layer(from_fn_with_state(shared.clone(), gateway))
@@ -215,6 +217,29 @@ async fn admin_clock_offset(
         })?;
     shared.clock.set_offset_secs(seconds);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `GET /_emulator/requests` (only with [`crate::EmulatorBuilder::admin`]): the request log as JSON, each
+/// record's method, path, status, request id, and what it carried without secrets ([`WireShape`]).
+async fn admin_requests(
+    axum::extract::State(shared): axum::extract::State<Arc<Shared>>,
+) -> Result<Response, ApiError> {
+    if !shared.admin {
+        return Err(not_found().await);
+    }
+    let records: Vec<serde_json::Value> = lock(&shared.log)
+        .records
+        .iter()
+        .map(|r| {
+            serde_json::json!({"method": r.method, "path": r.path, "status": r.status,
+                "request_id": r.request_id, "headers": r.wire.headers, "body_keys": r.wire.body_keys})
+        })
+        .collect();
+    Ok(json_response(
+        StatusCode::OK,
+        JSON_UTF8,
+        serde_json::to_vec(&records).unwrap_or_default(),
+    ))
 }
 
 async fn not_found() -> ApiError {
@@ -270,12 +295,16 @@ async fn gateway(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
         tokio::time::sleep(decision.latency).await;
     }
     let fault = decision.and_then(|d| d.fault);
-    let record = |status: Option<u16>| RequestRecord {
+    let mut req = req;
+    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let mut wire = WireShape::of_headers(req.headers());
+    let record = |status: Option<u16>, wire: WireShape| RequestRecord {
         method: method.clone(),
         path: path.clone(),
         status,
         request_id: request_id.clone(),
         fault,
+        wire,
     };
 
     let mut response = match (fault, decision) {
@@ -284,7 +313,7 @@ async fn gateway(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
             if let Some(control) = &control {
                 control.kill();
             }
-            lock(&shared.log).push(record(None));
+            lock(&shared.log).push(record(None, wire));
             return StatusCode::INTERNAL_SERVER_ERROR.into_response();
         }
         (Some(FaultKind::Rejected), Some(decision)) => {
@@ -315,8 +344,22 @@ async fn gateway(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
     }
     let status = response.status().as_u16();
     tracing::debug!(%method, %path, %request_id, status, ?fault, "answered");
-    lock(&shared.log).push(record(Some(status)));
+    if let Some(keys) = lock(&shared.body_keys).remove(&request_id) {
+        wire.body_keys = keys;
+    }
+    lock(&shared.log).push(record(Some(status), wire));
     response
+}
+
+/// The gateway's request id, for handlers that note what a request carried ([`note_body`]).
+#[derive(Clone)]
+pub(crate) struct RequestId(String);
+
+/// Notes the JSON key paths of `body` for the request log's record of this request.
+pub(crate) fn note_body(shared: &Shared, parts: &axum::http::request::Parts, body: &[u8]) {
+    if let Some(RequestId(id)) = parts.extensions.get::<RequestId>() {
+        lock(&shared.body_keys).insert(id.clone(), crate::wire::body_keys(body));
+    }
 }
 
 /// The same answer, advertising its full length but carrying only the first half of its body.

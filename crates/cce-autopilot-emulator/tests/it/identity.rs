@@ -506,3 +506,60 @@ async fn kubectl_auth_whoami_names_the_agency_session_a_certificate_was_fetched_
         format!("{AGENCY_ID}:ci-run-42").as_str()
     );
 }
+
+#[tokio::test]
+async fn the_admin_request_log_shows_what_each_call_carried_without_its_secrets() {
+    let emu = Emulator::builder()
+        .identity_file(fixture("world.yaml"))
+        .admin(true)
+        .start()
+        .await
+        .unwrap();
+    let token = good_token();
+    assert_eq!(iam_id_token(&emu, "ci", &token).await.status(), 201);
+    let response = http_client()
+        .get(format!("{}/_emulator/requests", emu.url()))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200);
+    let text = response.text().await.unwrap();
+    assert!(!text.contains(&token), "the ID token is in the log: {text}");
+    let records: Value = serde_json::from_str(&text).unwrap();
+    let call = &records[0];
+    assert_eq!(call["path"], "/v3.0/OS-AUTH/id-token/tokens");
+    assert_eq!(call["status"], 201);
+    assert_eq!(call["headers"]["x-idp-id"], "ci");
+    assert_eq!(
+        call["headers"]["content-type"],
+        "application/json;charset=UTF-8"
+    );
+    assert_eq!(
+        call["body_keys"],
+        json!(["auth", "auth.id_token", "auth.id_token.id"])
+    );
+    // Secret-bearing headers are recorded as present, never with their value.
+    let signed = caller_identity(&emu)
+        .header("X-Security-Token", "planted-security-token")
+        .signed_by(demo::ACCESS_KEY, demo::SECRET_KEY)
+        .send()
+        .await;
+    assert_eq!(signed.status(), 200);
+    let records: Value = http_client()
+        .get(format!("{}/_emulator/requests", emu.url()))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let last = records
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["path"] == "/v5/caller-identity")
+        .unwrap();
+    assert_eq!(last["headers"]["authorization"], "<present>");
+    assert_eq!(last["headers"]["x-security-token"], "<present>");
+    assert!(!records.to_string().contains("planted-security-token"));
+}
