@@ -6,7 +6,10 @@
 #       SDK's own Signer (huaweicloudsdkcore.signer.signer.Signer);
 #   (i) the official SDK, given no credentials, gets them from each source of its default chain (OIDC via
 #       STS, environment and profile federation, ECS metadata, pod identity) served by our emulator, is refused
-#       for bad ID tokens, and renews expired temporary credentials by itself.
+#       for bad ID tokens, and renews expired temporary credentials by itself;
+#   (c) our CLI, given the same variables, gets its certificate from each of those sources with the same identity
+#       requests as the SDK (per request: method, path, headers, body keys, from the emulators' request logs),
+#       and is refused for the same bad ID tokens (exit 3, the reason on stderr, the token not).
 # Everything runs on 127.0.0.1; the only network access is pip installing the SDK (and, for (i), PyJWT and
 # cryptography) from PyPI.
 #
@@ -205,9 +208,11 @@ else
 fi
 
 # ---------------------------------------------------------------------------------------------------
-# 5. (i) the official SDK's default credential chain, one source at a time, against emulators with an identity
-# file: one with --admin (its clock can be moved), one without a `metadata:` section (its ECS metadata answers
-# 401 "Please configure Cloud Service Agency first", so the chain goes on to pod identity).
+# 5. (i) the official SDK's default credential chain, one source at a time, and (c) our CLI with the same
+# configuration, against emulators with an identity file: one with a `metadata:` section, one without (its ECS
+# metadata answers 401 "Please configure Cloud Service Agency first", so the chain goes on to pod identity). Both
+# run with --admin: the first one's clock is moved (PUT /_emulator/clock-offset), and both request logs
+# (GET /_emulator/requests) give each run's requests, so that the SDK's and the CLI's can be compared.
 # PyJWT mints the ID tokens, cryptography makes the keys and reads the certificates' CN.
 setup_venv "$venv" "huaweicloudsdkcce==$sdk_version" "huaweicloudsdkcore==$sdk_version" \
     PyJWT==2.15.1 cryptography==51.0.1
@@ -219,7 +224,7 @@ else
     log "starting: cce-autopilot emulator serve --identity-file (twice)"
     start_named_emulator identity-emulator 60 --identity-file "$idir/identity.yaml" --admin
     identity_url=$url
-    start_named_emulator no-metadata-emulator 60 --identity-file "$idir/identity-no-metadata.yaml"
+    start_named_emulator no-metadata-emulator 60 --identity-file "$idir/identity-no-metadata.yaml" --admin
     no_metadata_url=$url
     if [[ -z $identity_url || -z $no_metadata_url ]]; then
         fail i0-identity-emulators-start "no base URL on stdout; stderr: $(tail -n2 "$work/identity-emulator.err" \
@@ -229,10 +234,10 @@ else
         if [[ -z $region || -z $project_id || -z $private_cluster ]]; then
             fail i0-identity-emulators-start "cannot parse the banner:"$'\n'"$banner"
         else
-            pass i0-identity-emulators-start "$identity_url (identity.yaml, --admin), $no_metadata_url (no metadata:)"
-            log "official SDK default credential chain -> emulators"
+            pass i0-identity-emulators-start "$identity_url (identity.yaml), $no_metadata_url (no metadata:), --admin"
+            log "official SDK default credential chain, and our CLI with the same configuration -> emulators"
             sdk "$here/identity_chain.py" run --dir "$idir" --url "$identity_url" --no-metadata-url "$no_metadata_url" \
-                --region "$region" --project-id "$project_id" --cluster "$private_cluster" \
+                --region "$region" --project-id "$project_id" --cluster "$private_cluster" --cli "$cli" \
                 2>"$work/identity_chain.err" | tee "$work/identity_chain.out" || true
             collect "$work/identity_chain.out"
             grep -qE '^(PASS|FAIL) ' "$work/identity_chain.out" ||

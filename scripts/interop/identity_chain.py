@@ -12,14 +12,26 @@ agency the identity file maps that source to. Then:
   * credentials whose expiry has passed are refused (401) while the SDK still believes them valid, and the
     call succeeds again once the SDK's own renewal (fewer than 40 minutes left) has fetched new ones.
 
+With --cli, our CLI (`cce-autopilot kubeconfig get`) runs after the SDK with the same variables against the same
+emulators (c1-c5), its ECS metadata source pointed where the SDK's is (CCE_AUTOPILOT_METADATA_ENDPOINT) or off
+(CCE_AUTOPILOT_METADATA_DISABLED=1) when the source under test is another one. It must get a kubeconfig whose
+client certificate names the agency, and its requests to the identity endpoints (IAM's id-token and
+securitytokens, STS's assume-with-oidc, ECS metadata's token and securitykey, pod identity), read from the
+emulators' request logs (GET /_emulator/requests, --admin) before and after each run, must be the SDK's: the same
+(method, path) sequence on each emulator, and per request the same logged headers and body keys (CCE's and IAM's
+project-lookup calls are left out). With the bad ID tokens (c6-c9), through OIDC and environment federation, it
+must exit 3 with the emulator's reason on stderr, the token in none of its output, and the SDK's requests.
+
 Subcommands:
   setup DIR   writes RSA keys, the provider's JWK Set and two identity files (identity.yaml, and
               identity-no-metadata.yaml without a `metadata:` section) for `emulator serve --identity-file`;
-  run ...     runs the checks against emulators started with those files (the first one with --admin).
+  run ...     runs the checks against emulators started with those files (both with --admin).
 Each check runs the SDK in a child process with a fresh environment (only the variables of the source under
 test, HOME an empty directory), a time limit, and a guard that refuses any request to a host outside
 127.0.0.0/8: the SDK's metadata address (MetadataAccessor._METADATA_ENDPOINT) is pointed at an emulator before
-anything else runs, so 169.254.169.254 and the cloud's endpoints are never contacted.
+anything else runs, so 169.254.169.254 and the cloud's endpoints are never contacted. Our CLI runs likewise
+(PATH, an empty HOME and the source's variables only); every endpoint it may use is given (STS, IAM, --endpoint,
+--project-id, the metadata endpoint or CCE_AUTOPILOT_METADATA_DISABLED=1), all of them the emulators.
 
 Prints one line per check, `PASS <name>: <detail>` or `FAIL <name>: <detail>`, plus `INFO` lines with what the
 SDK put on the wire. Exits 1 if any check failed.
@@ -588,6 +600,234 @@ def judge_renewal(name, result):
     info(name, "wire: " + wire_text(all_wire(result)))
 
 
+# ---------------------------------------------------------------------------------------------------------------
+# c: our CLI, given the same configuration as the SDK, against the same emulators; both sides' requests compared
+
+# The identity calls whose shape must match the SDK's; CCE's (clustercert) and IAM's project lookup are left out.
+IDENTITY_PATHS = ("/v3.0/OS-AUTH/id-token/tokens", "/v3.0/OS-CREDENTIAL/securitytokens",
+                  "/v5/agencies/assume-with-oidc", "/meta-data/latest/api/token", "/openstack/latest/securitykey",
+                  "/pod-identity/credentials")
+
+
+class RequestLogs:
+    """The request logs of the emulators (GET <url>/_emulator/requests, served with --admin): `mark()` notes where
+    each one ends, `since(mark)` returns each one's records after that, without the log's own GETs."""
+
+    def __init__(self, urls):
+        self.urls = urls  # {label: base URL}
+        self.opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))  # loopback: never a proxy
+
+    def fetch(self, url):
+        with self.opener.open(url + "/_emulator/requests", timeout=10) as r:
+            records = json.loads(r.read().decode("utf-8"))
+        if not isinstance(records, list):
+            raise ValueError("%s/_emulator/requests answered %r, not a JSON array" % (url, records))
+        return records
+
+    def mark(self):
+        # The last record's request id, not a count: the log keeps only its last 10000 records.
+        marks = {}
+        for label, url in self.urls.items():
+            records = self.fetch(url)
+            marks[label] = records[-1]["request_id"] if records else None
+        return marks
+
+    def since(self, marks):
+        out = {}
+        for label, url in self.urls.items():
+            records = self.fetch(url)
+            ids = [r.get("request_id") for r in records]
+            start = 0
+            if marks.get(label) is not None:
+                if marks[label] not in ids:
+                    raise ValueError("the %s emulator's request log no longer holds request %s" % (label, marks[label]))
+                start = ids.index(marks[label]) + 1
+            out[label] = [r for r in records[start:] if not r["path"].startswith("/_emulator/")]
+        return out
+
+
+def observed(logs, fn):
+    """Runs fn() and returns its result and the requests the emulators received meanwhile."""
+    mark = logs.mark()
+    result = fn()
+    return result, logs.since(mark)
+
+
+def identity_requests(requests_by_emulator):
+    return {label: [r for r in records if r["path"].split("?")[0] in IDENTITY_PATHS]
+            for label, records in requests_by_emulator.items()}
+
+
+def request_text(r):
+    heads = ", ".join("%s=%s" % kv for kv in sorted(r.get("headers", {}).items()))
+    return "%s %s -> %s {%s} body_keys=[%s]" % (r["method"], r["path"], r.get("status"), heads,
+                                                  ", ".join(r.get("body_keys") or []))
+
+
+def requests_text(requests_by_emulator):
+    parts = []
+    for label, records in requests_by_emulator.items():
+        if records:
+            parts.append("%s emulator: %s" % (label, "; ".join(request_text(r) for r in records)))
+    return " || ".join(parts) or "no identity request"
+
+
+def compare_requests(sdk, ours):
+    """The differences between two {emulator: [record]} sets, one string each: requests only one side made (the
+    sequences of (method, path) aligned), and for the requests both made, each header and body key that differs."""
+    import difflib
+    diffs = []
+    for label in sorted(set(sdk) | set(ours)):
+        a, b = sdk.get(label, []), ours.get(label, [])
+        seq_a = ["%s %s" % (r["method"], r["path"]) for r in a]
+        seq_b = ["%s %s" % (r["method"], r["path"]) for r in b]
+        if seq_a != seq_b:
+            diffs.append("%s emulator, sequence of (method, path): SDK [%s] vs ours [%s]" % (
+                label, ", ".join(seq_a) or "none", ", ".join(seq_b) or "none"))
+        matcher = difflib.SequenceMatcher(a=seq_a, b=seq_b, autojunk=False)
+        for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+            if tag == "equal":
+                for i, j in zip(range(i1, i2), range(j1, j2)):
+                    diffs += compare_request("%s emulator, SDK request #%d / our #%d (%s)" % (
+                        label, i + 1, j + 1, seq_a[i]), a[i], b[j])
+                continue
+            for i in range(i1, i2):
+                diffs.append("%s emulator, SDK request #%d %s: we sent no such request there" % (
+                    label, i + 1, request_text(a[i])))
+            for j in range(j1, j2):
+                diffs.append("%s emulator, our request #%d %s: the SDK sent no such request there" % (
+                    label, j + 1, request_text(b[j])))
+    return diffs
+
+
+def compare_request(where, a, b):
+    diffs = []
+    ha, hb = a.get("headers") or {}, b.get("headers") or {}
+    for name in sorted(set(ha) | set(hb)):
+        if ha.get(name) != hb.get(name):
+            diffs.append("%s: header %s: SDK %s, ours %s" % (
+                where, name, "%r" % ha[name] if name in ha else "absent", "%r" % hb[name] if name in hb else "absent"))
+    ka, kb = set(a.get("body_keys") or []), set(b.get("body_keys") or [])
+    if ka - kb:
+        diffs.append("%s: body keys the SDK sends and we do not: %s" % (where, sorted(ka - kb)))
+    if kb - ka:
+        diffs.append("%s: body keys we send and the SDK does not: %s" % (where, sorted(kb - ka)))
+    if a.get("status") != b.get("status"):
+        diffs.append("%s: status: SDK got %s, we got %s" % (where, a.get("status"), b.get("status")))
+    return diffs
+
+
+def run_cli(args, label, env):
+    """Runs `<cli> kubeconfig get` with only `env` (plus PATH, an empty HOME and a KUBECONFIG inside it), as
+    `env -i` would; returns its exit status, stdout and stderr (also kept in DIR/logs/cli-LABEL.out and .err)."""
+    home = os.path.join(args.dir, "home", "cli-" + label)
+    os.makedirs(home, exist_ok=True)
+    cli_env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": home,
+               "KUBECONFIG": os.path.join(home, "kubeconfig")}
+    cli_env.update(env)
+    command = [args.cli, "--timeout", "20s", "kubeconfig", "get", "--cluster", args.cluster, "--duration", "1",
+               "--endpoint", args.url, "--project-id", args.project_id]
+    try:
+        done = subprocess.run(command, env=cli_env, cwd=home, stdin=subprocess.DEVNULL, capture_output=True,
+                              text=True, timeout=args.timeout)
+        out = {"rc": done.returncode, "stdout": done.stdout, "stderr": done.stderr}
+    except subprocess.TimeoutExpired as e:  # subprocess.run has killed it
+        out = {"rc": None, "stdout": e.stdout or "", "stderr": (e.stderr or "") + "\n(no exit within %d s: killed)"
+               % args.timeout}
+        out = {k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else v) for k, v in out.items()}
+    logs = os.path.join(args.dir, "logs")
+    os.makedirs(logs, exist_ok=True)
+    for stream in ("stdout", "stderr"):
+        with open(os.path.join(logs, "cli-%s.%s" % (label, stream[3:])), "w", encoding="utf-8") as f:
+            f.write(out[stream])
+    return out
+
+
+def stderr_tail(outcome, lines=3):
+    return " | ".join(outcome["stderr"].strip().splitlines()[-lines:]) or "(empty)"
+
+
+def kubeconfig_cn(text):
+    """The CN of the client certificate in a kubeconfig YAML (the first user's client-certificate-data)."""
+    import yaml
+    from cryptography import x509
+    from cryptography.x509.oid import NameOID
+    doc = yaml.safe_load(text)
+    if not isinstance(doc, dict) or doc.get("kind") != "Config":
+        raise ValueError("stdout is not a kubeconfig (kind: Config): %r" % text[:120])
+    data = ((doc.get("users") or [{}])[0].get("user") or {}).get("client-certificate-data")
+    if not data:
+        raise ValueError("the kubeconfig has no users[0].user.client-certificate-data")
+    cert = x509.load_pem_x509_certificate(base64.b64decode("".join(data.split())))
+    names = cert.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
+    return names[0].value if names else ""
+
+
+def judge_cli_match(name, outcome, sdk_requests, our_requests, quirks=()):
+    """Our CLI got a kubeconfig whose CN names the agency, and its identity requests are the SDK's: the same
+    (method, path) sequence on each emulator, and per request the same headers and body keys. `quirks`: (test,
+    note) pairs; a difference for which test(diff) is true is the SDK's quirk, printed as INFO, not a failure."""
+    problems = []
+    cn = None
+    if outcome["rc"] != 0:
+        problems.append("CLI exit %s: %s" % (outcome["rc"], stderr_tail(outcome)))
+    else:
+        try:
+            cn = kubeconfig_cn(outcome["stdout"])
+            if AGENCY_ID not in cn:
+                problems.append("client certificate CN %r does not contain the agency id %s" % (cn, AGENCY_ID))
+        except Exception as e:  # noqa: BLE001
+            problems.append("CLI exit 0 but: %s: %s" % (type(e).__name__, e))
+    sdk_ids, our_ids = identity_requests(sdk_requests), identity_requests(our_requests)
+    if not any(sdk_ids.values()):
+        problems.append("the SDK made no identity request to compare with (its run: %s)" % requests_text(sdk_requests))
+    diffs = []
+    for diff in compare_requests(sdk_ids, our_ids):
+        note = next((n for test, n in quirks if test(diff)), None)
+        if note:
+            info(name, "SDK quirk, not compared: %s (%s)" % (diff, note))
+        else:
+            diffs.append(diff)
+    if problems or diffs:
+        report(False, name, "; ".join(problems + ["DIFF " + d for d in diffs]) + "; SDK sent: %s; we sent: %s" % (
+            requests_text(sdk_ids), requests_text(our_ids)))
+        return
+    report(True, name, "CLI exit 0, client certificate CN=%s; identity requests identical to the SDK's: %s" % (
+        cn, requests_text(our_ids)))
+
+
+def judge_cli_refusal(name, runs, keywords, token):
+    """Our CLI, given an ID token the emulator refuses: exit 3, the emulator's reason on stderr, no trace of the
+    token on stderr or stdout, no CCE call, and the same identity requests as the SDK with that token."""
+    secrets = [token] + token.split(".")[1:]  # the whole token, its claims and its signature
+    details, ok = [], True
+    for source, (outcome, endpoint, our_requests, sdk_requests) in runs.items():
+        problems = []
+        err = outcome["stderr"]
+        if outcome["rc"] != 3:
+            problems.append("CLI exit %s (want 3): %s" % (outcome["rc"], stderr_tail(outcome)))
+        if not any(k in err.lower() for k in keywords):
+            problems.append("stderr names none of %s: %s" % (list(keywords), stderr_tail(outcome)))
+        leaked = [s for s in secrets if s and (s in err or s in outcome["stdout"])]
+        if leaked:
+            problems.append("the ID token (or a part of it, %d characters) is on stderr/stdout" % len(leaked[0]))
+        records = [r for rs in our_requests.values() for r in rs]
+        if not any(r["path"] == endpoint and 400 <= (r.get("status") or 0) < 500 for r in records):
+            problems.append("no 4xx answer from %s in the emulator's log" % endpoint)
+        if any("/clustercert" in r["path"] for r in records):
+            problems.append("the CCE call was made anyway")
+        problems += ["DIFF " + d for d in compare_requests(identity_requests(sdk_requests),
+                                                           identity_requests(our_requests))]
+        if problems:
+            ok = False
+            details.append("%s: %s; we sent: %s" % (source, "; ".join(problems),
+                                                    requests_text(identity_requests(our_requests))))
+        else:
+            line = next((l for l in err.splitlines() if any(k in l.lower() for k in keywords)), err.strip())
+            details.append("%s: exit 3, %s" % (source, line.strip()))
+    report(ok, name, " | ".join(details))
+
+
 def run(args):
     import huaweicloudsdkcore
     from importlib.metadata import version
@@ -599,6 +839,17 @@ def run(args):
             "HUAWEICLOUD_SDK_STS_ENDPOINT": args.url}
     lookup_iam = {"HUAWEICLOUD_SDK_IAM_ENDPOINT": args.url}
     no_metadata = args.no_metadata_url
+    # Both emulators' request logs: the SDK's and our CLI's requests, each run's slice.
+    logs = RequestLogs({"identity": args.url, "no-metadata": no_metadata})
+    if args.cli:
+        info("cli", "our CLI: %s (kubeconfig get --cluster %s --duration 1 --endpoint %s --project-id %s)" % (
+            args.cli, args.cluster, args.url, args.project_id))
+    # Our CLI's ECS metadata source: off for the runs about another source, else at the emulator the SDK's
+    # MetadataAccessor._METADATA_ENDPOINT is given.
+    metadata_off = {"CCE_AUTOPILOT_METADATA_DISABLED": "1"}
+
+    def metadata_at(url):
+        return {"CCE_AUTOPILOT_METADATA_ENDPOINT": url}
 
     def check(name, fn):
         try:
@@ -607,19 +858,39 @@ def run(args):
             report(False, name, "%s: %s" % (type(e).__name__, e))
             traceback.print_exc(file=sys.stderr)
 
+    def source(name, cli_name, label, env, cli_env, want_accessor, extra=None, **attempt):
+        """One source: the SDK's check, then (with --cli) our CLI with the same variables, compared."""
+        seen = {}
+
+        def sdk_side():
+            result, seen["sdk"] = observed(logs, lambda: run_attempt(args, label, env, **attempt))
+            judge_success(name, result, want_accessor, extra)
+
+        check(name, sdk_side)
+        if not args.cli:
+            return
+
+        def cli_side():
+            if "sdk" not in seen:
+                raise RuntimeError("the SDK's run (%s) did not complete, so there is nothing to compare with" % name)
+            outcome, ours = observed(logs, lambda: run_cli(args, label, dict(env, **cli_env)))
+            judge_cli_match(cli_name, outcome, seen["sdk"], ours)
+
+        check(cli_name, cli_side)
+
     # 1. OIDC via STS: the token file, project id from HUAWEICLOUD_SDK_PROJECT_ID, the endpoint given.
-    check("i1-oidc-sts", lambda: judge_success("i1-oidc-sts", run_attempt(
-        args, "i1", dict(oidc, HUAWEICLOUD_OIDC_TOKEN_FILE=good, HUAWEICLOUD_SDK_PROJECT_ID=args.project_id),
-        region_lookup=False, metadata_url=no_metadata), "OidcStsAccessor"))
+    source("i1-oidc-sts", "c1-oidc-sts-cli-matches-sdk", "i1",
+           dict(oidc, HUAWEICLOUD_OIDC_TOKEN_FILE=good, HUAWEICLOUD_SDK_PROJECT_ID=args.project_id), metadata_off,
+           "OidcStsAccessor", region_lookup=False, metadata_url=no_metadata)
 
     # 2. Environment federation: IAM from HUAWEICLOUD_SDK_IAM_ENDPOINT, project id looked up there for the region.
     def iam_is(want):
         return lambda r: [] if r["credentials"]["iam_endpoint"] == want else [
             "the credentials' IAM endpoint is %r, want %r" % (r["credentials"]["iam_endpoint"], want)]
 
-    check("i2-env-idp", lambda: judge_success("i2-env-idp", run_attempt(
-        args, "i2", dict(lookup_iam, HUAWEICLOUD_SDK_IDP_ID=PROVIDER, HUAWEICLOUD_SDK_ID_TOKEN_FILE=good),
-        region_lookup=True, metadata_url=no_metadata), "FederalAccessor", iam_is(args.url)))
+    source("i2-env-idp", "c2-env-idp-cli-matches-sdk", "i2",
+           dict(lookup_iam, HUAWEICLOUD_SDK_IDP_ID=PROVIDER, HUAWEICLOUD_SDK_ID_TOKEN_FILE=good), metadata_off,
+           "FederalAccessor", iam_is(args.url), region_lookup=True, metadata_url=no_metadata)
 
     # 3. Profile file: idp_id + id_token_file + iam_endpoint, no IAM variable; project id looked up there. The
     # section is the chain's credential type: "basic" for CredentialProviderChain.get_basic_credential_provider_
@@ -631,16 +902,29 @@ def run(args):
             f.write("[%s]\nidp_id = %s\nid_token_file = %s\niam_endpoint = %s\n" % (section, PROVIDER, good, args.url))
         return path
 
-    check("i3-profile-idp", lambda: judge_success("i3-profile-idp", run_attempt(
-        args, "i3", {"HUAWEICLOUD_SDK_CREDENTIALS_FILE": profile("basic")},
-        region_lookup=True, metadata_url=no_metadata, chain="get_basic"), "FederalAccessor", iam_is(args.url)))
+    source("i3-profile-idp", "c3-profile-idp-cli-matches-sdk", "i3",
+           {"HUAWEICLOUD_SDK_CREDENTIALS_FILE": profile("basic")}, metadata_off,
+           "FederalAccessor", iam_is(args.url), region_lookup=True, metadata_url=no_metadata, chain="get_basic")
     check("i3b-profile-idp-builder-chain", lambda: judge_success("i3b-profile-idp-builder-chain", run_attempt(
         args, "i3b", {"HUAWEICLOUD_SDK_CREDENTIALS_FILE": profile("basiccredentials")},
         region_lookup=True, metadata_url=no_metadata), "FederalAccessor", iam_is(args.url)))
+    if args.cli:
+        # Our CLI reads only [basic] (the section of the SDK's basic chain): [basiccredentials] is the quirk of the
+        # SDK's builder chain (its credential type's class name, lower-cased). Recorded, not judged.
+        def builder_section():
+            outcome, ours = observed(logs, lambda: run_cli(args, "i3b", dict(
+                metadata_off, HUAWEICLOUD_SDK_CREDENTIALS_FILE=os.path.join(args.dir,
+                                                                            "credentials-basiccredentials.ini"))))
+            said = [l.strip() for l in outcome["stderr"].splitlines() if "profile" in l] or [stderr_tail(outcome, 2)]
+            info("c3b-profile-builder-section", "SDK quirk (its builder chain reads [basiccredentials]); our CLI "
+                 "reads only [basic], and with only [basiccredentials] it exits %s: %s; identity requests: %s" % (
+                     outcome["rc"], said[0], requests_text(identity_requests(ours))))
+
+        check("c3b-profile-builder-section", builder_section)
 
     # 4. ECS metadata: MetadataAccessor._METADATA_ENDPOINT = the emulator; nothing else configured.
-    check("i4-metadata", lambda: judge_success("i4-metadata", run_attempt(
-        args, "i4", dict(lookup_iam), region_lookup=True, metadata_url=args.url), "MetadataAccessor"))
+    source("i4-metadata", "c4-metadata-cli-matches-sdk", "i4", dict(lookup_iam), metadata_at(args.url),
+           "MetadataAccessor", region_lookup=True, metadata_url=args.url)
 
     # 5. Pod identity, after the metadata source has answered 401 "Please configure Cloud Service Agency first".
     def metadata_declined(result):
@@ -656,32 +940,51 @@ def run(args):
         return []
 
     pod_token = minter.file("pod", minter.token(sub="system:serviceaccount:ci:deployer"))
-    check("i5-pod-identity", lambda: judge_success("i5-pod-identity", run_attempt(
-        args, "i5", dict(lookup_iam, HC_CONTAINER_CREDENTIALS_FULL_URI=args.url + "/pod-identity/credentials",
-                         HC_CONTAINER_AUTHORIZATION_TOKEN_FILE=pod_token),
-        region_lookup=True, metadata_url=no_metadata), "PodIdentityAccessor", metadata_declined))
+    source("i5-pod-identity", "c5-pod-identity-cli-matches-sdk", "i5",
+           dict(lookup_iam, HC_CONTAINER_CREDENTIALS_FULL_URI=args.url + "/pod-identity/credentials",
+                HC_CONTAINER_AUTHORIZATION_TOKEN_FILE=pod_token), metadata_at(no_metadata),
+           "PodIdentityAccessor", metadata_declined, region_lookup=True, metadata_url=no_metadata)
 
-    # 6-9. ID tokens the emulator must refuse, through STS (source 1) and IAM federation (source 2).
-    bad = (("i6-bad-signature", "signature", minter.token(key="rogue")),
-           ("i7-wrong-iss", "iss", minter.token(iss="https://other-issuer.example.test")),
-           ("i8-wrong-aud", "aud", minter.token(aud="some-other-client")),
-           ("i9-expired-id-token", "exp", minter.token(age=7200, lifetime=3600)))
-    for name, keyword, token in bad:
+    # 6-9. ID tokens the emulator must refuse, through STS (source 1) and IAM federation (source 2); with --cli,
+    # our CLI too (c6-c9): exit 3, the emulator's reason on stderr, the token nowhere in its output.
+    bad = (("i6-bad-signature", "signature", ("no key verifies it", "signature"), minter.token(key="rogue")),
+           ("i7-wrong-iss", "iss", ("issuer",), minter.token(iss="https://other-issuer.example.test")),
+           ("i8-wrong-aud", "aud", ("audience",), minter.token(aud="some-other-client")),
+           ("i9-expired-id-token", "exp", ("expired",), minter.token(age=7200, lifetime=3600)))
+    for name, keyword, cli_keywords, token in bad:
         label = name.split("-")[0]
+        sts_env = dict(oidc, HUAWEICLOUD_OIDC_ID_TOKEN=token, HUAWEICLOUD_SDK_PROJECT_ID=args.project_id)
+        iam_env = dict(lookup_iam, HUAWEICLOUD_SDK_IDP_ID=PROVIDER, HUAWEICLOUD_SDK_PROJECT_ID=args.project_id,
+                       HUAWEICLOUD_SDK_ID_TOKEN_FILE=minter.file(label, token))
+        seen = {}
 
-        def negative(name=name, keyword=keyword, token=token, label=label):
-            via_sts = run_attempt(args, label + "-sts", dict(oidc, HUAWEICLOUD_OIDC_ID_TOKEN=token,
-                                                             HUAWEICLOUD_SDK_PROJECT_ID=args.project_id),
-                                  region_lookup=False, metadata_url=no_metadata)
-            via_iam = run_attempt(args, label + "-iam", dict(lookup_iam, HUAWEICLOUD_SDK_IDP_ID=PROVIDER,
-                                                             HUAWEICLOUD_SDK_ID_TOKEN_FILE=minter.file(label, token),
-                                                             HUAWEICLOUD_SDK_PROJECT_ID=args.project_id),
-                                  region_lookup=False, metadata_url=no_metadata)
+        def negative(name=name, keyword=keyword, label=label, sts_env=sts_env, iam_env=iam_env, seen=seen):
+            via_sts, seen["sts"] = observed(logs, lambda: run_attempt(args, label + "-sts", sts_env,
+                                                                      region_lookup=False, metadata_url=no_metadata))
+            via_iam, seen["iam"] = observed(logs, lambda: run_attempt(args, label + "-iam", iam_env,
+                                                                      region_lookup=False, metadata_url=no_metadata))
             judge_refusal(name, {
                 "source 1 (STS)": (via_sts, "OidcStsAccessor", "/v5/agencies/assume-with-oidc"),
                 "source 2 (IAM)": (via_iam, "FederalAccessor", "/v3.0/OS-AUTH/id-token/tokens")}, keyword)
 
         check(name, negative)
+        if not args.cli:
+            continue
+        cli_name = "c" + name[1:] + "-cli-refused"
+
+        def cli_negative(label=label, cli_name=cli_name, cli_keywords=cli_keywords, token=token, sts_env=sts_env,
+                         iam_env=iam_env, seen=seen):
+            if "sts" not in seen or "iam" not in seen:
+                raise RuntimeError("the SDK's runs did not complete, so there is nothing to compare with")
+            via_sts, ours_sts = observed(logs, lambda: run_cli(args, label + "-sts", dict(sts_env, **metadata_off)))
+            via_iam, ours_iam = observed(logs, lambda: run_cli(args, label + "-iam", dict(iam_env, **metadata_off)))
+            judge_cli_refusal(cli_name, {
+                "OIDC via STS (HUAWEICLOUD_OIDC_ID_TOKEN)": (via_sts, "/v5/agencies/assume-with-oidc", ours_sts,
+                                                             seen["sts"]),
+                "env federation (HUAWEICLOUD_SDK_IDP_ID)": (via_iam, "/v3.0/OS-AUTH/id-token/tokens", ours_iam,
+                                                            seen["iam"])}, cli_keywords, token)
+
+        check(cli_name, cli_negative)
 
     # 10. Expired temporary credentials: refused, then renewed by the SDK itself. The ID token outlives the
     # clock move (the OIDC provider reads it once and sends it again at each renewal).
@@ -708,7 +1011,9 @@ def main():
     r.add_argument("--region", required=True)
     r.add_argument("--project-id", required=True)
     r.add_argument("--cluster", required=True, help="a cluster id the emulator serves")
-    r.add_argument("--timeout", type=int, default=90, help="seconds one SDK child may take")
+    r.add_argument("--timeout", type=int, default=90, help="seconds one SDK child (or CLI run) may take")
+    r.add_argument("--cli", help="our cce-autopilot binary: run it for each source and bad token too, and compare "
+                                 "its identity requests with the SDK's (both emulators need --admin)")
     sub.add_parser("attempt", help=argparse.SUPPRESS)
     args = p.parse_args()
     for url in (getattr(args, "url", None), getattr(args, "no_metadata_url", None)):

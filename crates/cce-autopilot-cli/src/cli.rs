@@ -52,6 +52,8 @@ pub enum Command {
     /// The credential plugin's cache.
     #[command(subcommand)]
     Cache(CacheCommand),
+    /// Who the credentials sign as (STS caller identity), and where they came from.
+    Whoami(commands::whoami::WhoamiArgs),
     /// Print a shell completion script, e.g. `cce-autopilot completions bash > /etc/bash_completion.d/cce-autopilot`.
     Completions {
         /// The shell.
@@ -119,6 +121,7 @@ impl Cli {
             }
             Command::Cache(CacheCommand::Clear(args)) => commands::cache::clear(args),
             Command::Credential(args) => commands::credential::run(global, args).await,
+            Command::Whoami(args) => commands::whoami::run(global, args).await,
             #[cfg(feature = "emulator")]
             Command::Emulator(EmulatorCommand::Serve(args)) => {
                 commands::serve::run(global, args).await

@@ -32,6 +32,7 @@ pub struct ClientBuilder {
     environment: Environment,
     metadata_endpoint: Option<String>,
     iam_endpoint: Option<String>,
+    sts_endpoint: Option<String>,
     retry: Option<RetryConfig>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
@@ -83,6 +84,13 @@ impl ClientBuilder {
     /// Where environment variables and the home directory come from (default: this process).
     pub fn environment(mut self, environment: Environment) -> Self {
         self.environment = environment;
+        self
+    }
+
+    /// The STS endpoint for OIDC credentials and `caller_identity` (default: `HUAWEICLOUD_SDK_STS_ENDPOINT`,
+    /// else the region's in the official SDK's table, else `https://sts.cn-north-4.myhuaweicloud.com`).
+    pub fn sts_endpoint(mut self, url: impl Into<String>) -> Self {
+        self.sts_endpoint = Some(url.into());
         self
     }
 
@@ -177,6 +185,10 @@ impl ClientBuilder {
         } else {
             chain::Profile::load(env)?
         };
+        let sts = match &self.sts_endpoint {
+            Some(url) => parse_url("STS endpoint", url)?,
+            None => region::sts_endpoint(region.as_deref(), env)?,
+        };
         let auth = match (&self.token, &self.credentials) {
             (Some(token), _) => {
                 crate::sign::check_token(token.expose_secret())?;
@@ -208,6 +220,7 @@ impl ClientBuilder {
                     profile: profile.as_ref(),
                     metadata,
                     iam,
+                    sts: sts.clone(),
                 };
                 AuthMode::Signature(chain::default_chain(&config)?)
             }
@@ -250,6 +263,7 @@ impl ClientBuilder {
             shared,
             project: Arc::new(project),
             endpoint,
+            sts,
         })
     }
 

@@ -17,6 +17,8 @@ pub struct Client {
     pub(crate) shared: Arc<Shared>,
     pub(crate) project: Arc<ProjectResolver>,
     pub(crate) endpoint: url::Url,
+    /// STS, for [`Client::caller_identity`].
+    pub(crate) sts: url::Url,
 }
 
 /// Ids go into the URL path as one segment each. Real ones are UUID-like; whatever cannot be a path segment

@@ -45,6 +45,7 @@ mod redact;
 pub mod region;
 mod retry;
 mod sign;
+mod whoami;
 
 #[allow(
     dead_code,
@@ -59,6 +60,7 @@ mod generated {
 }
 
 pub use builder::ClientBuilder;
+pub use whoami::CallerIdentity;
 // What a user names when calling the client; the answer's parts are in [`model`].
 pub use cce_autopilot_model::{
     Access, CertDuration, ClusterPhase, DurationTooLong, InvalidDuration, Kubeconfig,

@@ -77,6 +77,15 @@ pub(crate) enum UnsignedCall {
 }
 
 impl UnsignedCall {
+    /// The `Content-Type` of its JSON body, as the SDK sends it: IAM and STS with `charset=UTF-8`, the pod
+    /// agent plain (the SDK posts it with `requests`' `json=`).
+    pub(crate) fn content_type(self) -> &'static str {
+        match self {
+            UnsignedCall::PodIdentity => "application/json",
+            _ => "application/json;charset=UTF-8",
+        }
+    }
+
     /// The operation name in logs and errors (and its body limit: 1 MiB, like any non-API answer).
     pub(crate) fn operation(self) -> &'static str {
         match self {

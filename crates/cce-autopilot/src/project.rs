@@ -45,6 +45,8 @@ pub(crate) struct ProjectResolver {
     fixed: Option<String>,
     lookup: Option<IamLookup>,
     resolved: tokio::sync::OnceCell<String>,
+    /// Why no project id can be had, said when one is needed (not every call needs one: `caller_identity`).
+    unavailable: Option<String>,
 }
 
 /// What it takes to ask IAM for a region's project: the client's own pipeline (credentials, the clock the
@@ -72,24 +74,31 @@ impl ProjectResolver {
         let fixed = explicit
             .or_else(|| env.get(ENV_PROJECT_ID))
             .or_else(|| profile.and_then(|p| p.project_id.clone()));
+        let without = |reason: String| ProjectResolver {
+            fixed: None,
+            lookup: None,
+            resolved: tokio::sync::OnceCell::new(),
+            unavailable: Some(reason),
+        };
         if fixed.is_some() {
             return Ok(ProjectResolver {
                 fixed,
                 lookup: None,
                 resolved: tokio::sync::OnceCell::new(),
+                unavailable: None,
             });
         }
         let credentials = match &shared.auth {
             AuthMode::Signature(provider) => provider.clone(),
             AuthMode::Token(_) => {
-                return Err(Error::config(format!(
+                return Ok(without(format!(
                     "no project id: with token authentication it cannot be looked up from IAM; pass one with \
                      .project_id(..) or set {ENV_PROJECT_ID}"
                 )));
             }
         };
         let Some(region) = region else {
-            return Err(Error::config(format!(
+            return Ok(without(format!(
                 "no project id and no region to look it up for: pass a project id (.project_id(..), \
                  {ENV_PROJECT_ID}, or `project_id` in the profile file) or a region (.region(..) or \
                  HUAWEICLOUD_SDK_REGION)"
@@ -114,6 +123,7 @@ impl ProjectResolver {
                 shared,
             }),
             resolved: tokio::sync::OnceCell::new(),
+            unavailable: None,
         })
     }
 
@@ -123,7 +133,11 @@ impl ProjectResolver {
             return Ok(id.clone());
         }
         let Some(lookup) = &self.lookup else {
-            return Err(Error::config("no project id configured"));
+            return Err(Error::config(
+                self.unavailable
+                    .clone()
+                    .unwrap_or_else(|| "no project id configured".to_owned()),
+            ));
         };
         self.resolved
             .get_or_try_init(|| lookup.resolve())
@@ -262,10 +276,10 @@ mod tests {
         assert_eq!(resolver.project_id().await.unwrap(), "from-env");
     }
 
-    #[test]
-    fn token_auth_without_project_is_a_config_error() {
+    #[tokio::test]
+    async fn token_auth_without_project_is_a_config_error_when_one_is_needed() {
         let auth = shared(AuthMode::Token(secrecy::SecretString::from("tok")));
-        let err = ProjectResolver::new(
+        let resolver = ProjectResolver::new(
             None,
             Some("cn-north-4".into()),
             None,
@@ -273,15 +287,18 @@ mod tests {
             &Environment::empty(),
             auth,
         )
-        .unwrap_err();
+        .unwrap();
+        let err = resolver.project_id().await.unwrap_err();
         assert!(matches!(err, Error::Config { .. }));
         assert!(err.to_string().contains("token authentication"), "{err}");
     }
 
-    #[test]
-    fn no_region_and_no_project_is_a_config_error() {
-        let err = ProjectResolver::new(None, None, None, None, &Environment::empty(), signature())
-            .unwrap_err();
+    #[tokio::test]
+    async fn no_region_and_no_project_is_a_config_error_when_one_is_needed() {
+        let resolver =
+            ProjectResolver::new(None, None, None, None, &Environment::empty(), signature())
+                .unwrap();
+        let err = resolver.project_id().await.unwrap_err();
         let text = err.to_string();
         assert!(
             text.contains("project id") && text.contains("region"),

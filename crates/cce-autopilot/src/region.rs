@@ -223,6 +223,41 @@ pub fn default_iam_endpoint(region: &str) -> Option<&'static str> {
         .and_then(|(_, _, iam)| *iam)
 }
 
+/// STS endpoints by region, as the official Python SDK 3.1.219 lists them
+/// (`huaweicloudsdkcore/auth/endpoint.py`, `__STS_ENDPOINT_DICT`).
+const STS_REGIONS: [&str; 12] = [
+    "cn-north-4",
+    "cn-south-1",
+    "cn-east-3",
+    "cn-southwest-2",
+    "ap-southeast-1",
+    "ap-southeast-3",
+    "ap-southeast-2",
+    "sa-brazil-1",
+    "la-south-2",
+    "af-south-1",
+    "ap-southeast-4",
+    "tr-west-1",
+];
+
+/// Where the SDK asks STS when neither `HUAWEICLOUD_SDK_STS_ENDPOINT` nor its table names an endpoint.
+pub const DEFAULT_STS_ENDPOINT: &str = "https://sts.cn-north-4.myhuaweicloud.com";
+
+/// The STS endpoint for `region` (`None`: unknown): `HUAWEICLOUD_SDK_STS_ENDPOINT`, else the SDK's table
+/// (`https://sts.<region>.myhuaweicloud.com` for the regions it lists), else [`DEFAULT_STS_ENDPOINT`].
+pub fn sts_endpoint(region: Option<&str>, env: &Environment) -> Result<Url> {
+    if let Some(url) = env.get("HUAWEICLOUD_SDK_STS_ENDPOINT") {
+        return endpoint_url(&url, "HUAWEICLOUD_SDK_STS_ENDPOINT");
+    }
+    match region.filter(|r| STS_REGIONS.contains(r)) {
+        Some(region) => endpoint_url(
+            &format!("https://sts.{region}.myhuaweicloud.com"),
+            "the SDK's STS table",
+        ),
+        None => endpoint_url(DEFAULT_STS_ENDPOINT, "the SDK's default"),
+    }
+}
+
 /// The environment variable that overrides the CCE endpoint of `region`, e.g.
 /// `HUAWEICLOUD_SDK_REGION_CCE_CN_NORTH_4`.
 pub fn endpoint_env_var(region: &str) -> String {

@@ -19,5 +19,6 @@ mod resolve;
 #[cfg(feature = "emulator")]
 pub mod serve;
 pub mod update;
+pub mod whoami;
 
 pub use common::{build_client, print_stdout, write_private_file};

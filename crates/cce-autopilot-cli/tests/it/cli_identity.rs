@@ -209,3 +209,43 @@ fn an_exec_entry_under_oidc_carries_no_token_and_the_plugin_finds_the_source_in_
     let credential: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert!(credential["status"]["clientCertificateData"].is_string());
 }
+
+#[test]
+fn whoami_names_the_agency_session_of_an_oidc_identity_and_when_it_expires() {
+    let emu = start(Emulator::builder().identity_file(fixture("world.yaml")));
+    let home = tempfile::tempdir().unwrap();
+    let token = home.path().join("token");
+    std::fs::write(&token, id_token("ci-signing-key.pem", json!({}))).unwrap();
+    let out = cli(home.path())
+        .env(
+            "HUAWEICLOUD_OIDC_PROVIDER_URN",
+            format!("iam::{ACCOUNT}:identity-provider:ci"),
+        )
+        .env(
+            "HUAWEICLOUD_OIDC_AGENCY_URN",
+            format!("iam::{ACCOUNT}:agency:ci-deployer"),
+        )
+        .env("HUAWEICLOUD_OIDC_TOKEN_FILE", &token)
+        .env("HUAWEICLOUD_SDK_STS_ENDPOINT", emu.url())
+        .args(["whoami", "--format", "json", "--endpoint", emu.url()])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let me: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(me["source"], "oidc-sts");
+    assert_eq!(me["account_id"], ACCOUNT);
+    assert_eq!(
+        me["principal_urn"],
+        format!("sts::{ACCOUNT}:assumed-agency:ci-deployer/oidc-sts-session").as_str()
+    );
+    assert_eq!(
+        me["principal_id"],
+        "5f4e3d2c1b0a49382716f5e4d3c2b1a0:oidc-sts-session"
+    );
+    assert!(me["expires_at"].as_str().unwrap().ends_with('Z'), "{me}");
+    assert_eq!(me["agencies"], json!([]));
+}

@@ -133,3 +133,16 @@ fn the_edits_update_refresh_remove_and_prune() {
     );
     insta::assert_snapshot!("kubeconfig_prune", prune);
 }
+
+#[test]
+fn whoami() {
+    let world = World::new();
+    let run = world.run_with_env(
+        "HUAWEICLOUD_SDK_STS_ENDPOINT",
+        world.emu.url(),
+        ["whoami", "--format", "json"],
+    );
+    run.success("whoami --format json");
+    let _: Value = serde_json::from_str(&run.stdout).expect("one JSON document on stdout");
+    insta::assert_snapshot!("whoami", stable(&world, &run.stdout));
+}

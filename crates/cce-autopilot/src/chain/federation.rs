@@ -69,7 +69,7 @@ pub(crate) struct Federated {
     pub(crate) iam: Url,
     pub(crate) idp_id: String,
     pub(crate) token: TokenSource,
-    /// `environment` or `profile file`, for the credentials' source.
+    /// `env-idp` or `profile-idp`, the credentials' source.
     pub(crate) source: &'static str,
     pub(crate) http: SourceHttp,
 }
@@ -113,12 +113,7 @@ impl Fetch for Federated {
                     UnsignedCall::SecurityTokensByToken,
                 )
                 .await?;
-            let source = if self.source == "environment" {
-                "idp (environment)"
-            } else {
-                "idp (profile file)"
-            };
-            parse_temporary(&answer, source).map_err(|reason| self.http.failed(reason))
+            parse_temporary(&answer, self.source).map_err(|reason| self.http.failed(reason))
         })
     }
 }

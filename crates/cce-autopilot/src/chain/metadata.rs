@@ -286,7 +286,7 @@ fn parse_security_key(body: &[u8]) -> std::result::Result<Credentials, String> {
     Ok(Credentials::new(access, secret)
         .with_security_token(token)
         .with_expiry(SystemTime::from(expires_at))
-        .with_source("ecs-metadata"))
+        .with_source("metadata"))
 }
 
 #[cfg(test)]
@@ -301,7 +301,7 @@ mod tests {
         .unwrap();
         assert_eq!(a.access_key(), "A1");
         assert_eq!(a.security_token(), Some("T1"));
-        assert_eq!(a.source(), "ecs-metadata");
+        assert_eq!(a.source(), "metadata");
         let b = parse_security_key(
             br#"{"credentials":{"accessKeyId":"A2","secretAccessKey":"S2","securityToken":"T2","expiration":"2026-11-28T18:00:00Z"}}"#,
         )

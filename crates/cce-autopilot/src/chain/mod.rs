@@ -53,11 +53,8 @@ const OIDC_OPTIONAL: [&str; 4] = [
 ];
 pub(super) const ENV_IDP: &str = "HUAWEICLOUD_SDK_IDP_ID";
 pub(super) const ENV_ID_TOKEN_FILE: &str = "HUAWEICLOUD_SDK_ID_TOKEN_FILE";
-const ENV_STS_ENDPOINT: &str = "HUAWEICLOUD_SDK_STS_ENDPOINT";
 pub(super) const POD_URI: &str = "HC_CONTAINER_CREDENTIALS_FULL_URI";
 pub(super) const POD_TOKEN_FILE: &str = "HC_CONTAINER_AUTHORIZATION_TOKEN_FILE";
-/// Where the SDK asks STS when `HUAWEICLOUD_SDK_STS_ENDPOINT` is unset (its renewals always do).
-const DEFAULT_STS_ENDPOINT: &str = "https://sts.cn-north-4.myhuaweicloud.com";
 
 /// What the default chain is built from.
 pub(crate) struct ChainConfig<'a> {
@@ -67,6 +64,8 @@ pub(crate) struct ChainConfig<'a> {
     pub(crate) metadata: Option<Url>,
     /// The IAM endpoint of federated identities (builder, profile or variable, region, global).
     pub(crate) iam: Url,
+    /// The STS endpoint of OIDC (variable, region's, default).
+    pub(crate) sts: Url,
 }
 
 /// The default chain after explicit credentials (see the module docs).
@@ -74,7 +73,7 @@ pub(crate) fn default_chain(config: &ChainConfig<'_>) -> Result<Arc<dyn ProvideC
     let env = config.env;
     // Every source is read first, so that a half-configured one is an error even when an earlier source
     // would have applied: what the user meant to use is never silently replaced by another identity.
-    let oidc = oidc_from_env(env)?;
+    let oidc = oidc_from_env(env, &config.sts)?;
     let federated = federated_from_env(env, &config.iam)?;
     let keys = from_env(env)?;
     let (profile_federated, profile_keys) = match config.profile {
@@ -155,7 +154,7 @@ fn missing(source: &str, set: &[&str], unset: &[&str]) -> Error {
     ))
 }
 
-fn oidc_from_env(env: &Environment) -> Result<Option<OidcSts>> {
+fn oidc_from_env(env: &Environment, sts: &Url) -> Result<Option<OidcSts>> {
     let required = [OIDC_PROVIDER, OIDC_AGENCY];
     let token_vars = [OIDC_TOKEN, OIDC_TOKEN_FILE];
     let all: Vec<&str> = required
@@ -198,12 +197,8 @@ fn oidc_from_env(env: &Environment) -> Result<Option<OidcSts>> {
             ))
         })?,
     };
-    let sts = match env.get(ENV_STS_ENDPOINT) {
-        Some(url) => crate::region::endpoint_url(&url, ENV_STS_ENDPOINT)?,
-        None => crate::region::endpoint_url(DEFAULT_STS_ENDPOINT, "the SDK's default")?,
-    };
     Ok(Some(OidcSts {
-        sts,
+        sts: sts.clone(),
         provider_urn,
         agency_urn,
         session_name: env
@@ -249,7 +244,7 @@ fn federated_from_env(env: &Environment, iam: &Url) -> Result<Option<Federated>>
         iam: iam.clone(),
         idp_id,
         token: TokenSource::File(PathBuf::from(file)),
-        source: "environment",
+        source: "env-idp",
         http: SourceHttp::new("federated identity (IAM id-token)", true)?,
     }))
 }
@@ -261,7 +256,7 @@ fn federated_from_profile(profile: &Profile, iam: &Url) -> Result<Option<Federat
             iam: iam.clone(),
             idp_id: idp_id.clone(),
             token: TokenSource::File(PathBuf::from(file)),
-            source: "profile file",
+            source: "profile-idp",
             http: SourceHttp::new("federated identity (IAM id-token)", true)?,
         })),
         (None, None) => Ok(None),
@@ -377,7 +372,7 @@ pub(super) fn from_env(env: &Environment) -> Result<Option<Credentials>> {
     let token = env.get(ENV_SECURITY_TOKEN);
     match (first_var(env, &ENV_AK), first_var(env, &ENV_SK)) {
         (Some((_, ak)), Some((_, sk))) => {
-            let credentials = Credentials::new(ak, sk).with_source("environment");
+            let credentials = Credentials::new(ak, sk).with_source("env");
             Ok(Some(match token {
                 Some(token) => credentials.with_security_token(token),
                 None => credentials,
@@ -434,7 +429,7 @@ mod tests {
             .var("CLOUD_SDK_AK", "A")
             .var("CLOUD_SDK_SK", "S");
         let c = from_env(&env).unwrap().unwrap();
-        assert_eq!((c.access_key(), c.source()), ("A", "environment"));
+        assert_eq!((c.access_key(), c.source()), ("A", "env"));
         let env = Environment::empty().var("HUAWEICLOUD_SDK_AK", "A");
         let err = from_env(&env).unwrap_err().to_string();
         assert!(

@@ -112,7 +112,7 @@ impl Profile {
         match (&self.access_key, &self.secret_key) {
             (Some(ak), Some(sk)) => {
                 let credentials =
-                    Credentials::new(ak.clone(), sk.expose_secret()).with_source("profile file");
+                    Credentials::new(ak.clone(), sk.expose_secret()).with_source("profile");
                 Ok(Some(match &self.security_token {
                     Some(token) => credentials.with_security_token(token.expose_secret()),
                     None => credentials,

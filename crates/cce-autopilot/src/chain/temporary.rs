@@ -303,7 +303,7 @@ impl SourceHttp {
         let head = request.headers_mut();
         head.insert(
             reqwest::header::CONTENT_TYPE,
-            reqwest::header::HeaderValue::from_static("application/json;charset=UTF-8"),
+            reqwest::header::HeaderValue::from_static(call.content_type()),
         );
         for (name, value) in headers {
             let mut value = reqwest::header::HeaderValue::from_str(value.expose_secret())

@@ -283,29 +283,46 @@ async fn temporary_credentials_sign_the_lookup_with_their_security_token() {
     assert_eq!(client.project_id().await.unwrap(), IAM_PROJECT);
 }
 
-#[test]
-fn token_authentication_without_a_project_id_is_a_config_error() {
-    let home = TempHome::new();
-    let err = Client::builder()
-        .region(REGION)
-        .token("iam-token")
-        .environment(home.env())
+/// A client without a project id still builds (`caller_identity` needs none); a call that needs one fails
+/// before anything is sent.
+async fn first_project_call(builder: cce_autopilot::ClientBuilder) -> cce_autopilot::Error {
+    let client = builder
         .build()
-        .unwrap_err();
+        .expect("a client without a project id builds");
+    client
+        .cluster_cert("3f0c9a1e-2b4d-4c6e-8f10-123456789abc")
+        .duration(cce_autopilot::CertDuration::days(1).unwrap())
+        .send()
+        .await
+        .unwrap_err()
+}
+
+#[tokio::test]
+async fn token_authentication_without_a_project_id_is_a_config_error() {
+    let home = TempHome::new();
+    let err = first_project_call(
+        Client::builder()
+            .endpoint("http://127.0.0.1:9")
+            .region(REGION)
+            .token("iam-token")
+            .environment(home.env()),
+    )
+    .await;
     assert_eq!(err.kind(), ErrorKind::Config);
     assert!(err.to_string().contains("token"), "{err}");
     assert!(!err.to_string().contains("iam-token"), "{err}");
 }
 
-#[test]
-fn no_region_and_no_project_id_is_a_config_error() {
+#[tokio::test]
+async fn no_region_and_no_project_id_is_a_config_error() {
     let home = TempHome::new();
-    let err = Client::builder()
-        .endpoint("http://127.0.0.1:9")
-        .credentials(Credentials::new("AK", "SK"))
-        .environment(home.env())
-        .build()
-        .unwrap_err();
+    let err = first_project_call(
+        Client::builder()
+            .endpoint("http://127.0.0.1:9")
+            .credentials(Credentials::new("AK", "SK"))
+            .environment(home.env()),
+    )
+    .await;
     assert_eq!(err.kind(), ErrorKind::Config);
     let text = err.to_string();
     assert!(
