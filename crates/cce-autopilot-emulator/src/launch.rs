@@ -116,7 +116,6 @@ impl EmulatorBuilder {
             subject_tokens: Mutex::default(),
             metadata_current: Mutex::default(),
             admin: self.admin,
-            body_keys: Mutex::default(),
         });
 
         let limits = Limits::new(self.read_timeout, self.max_connections);

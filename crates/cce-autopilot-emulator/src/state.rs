@@ -140,8 +140,6 @@ pub(crate) struct Shared {
     pub(crate) metadata_current: Mutex<Option<Issued>>,
     /// `PUT /_emulator/clock-offset` and `GET /_emulator/requests` are served.
     pub(crate) admin: bool,
-    /// The body keys of requests being answered, by request id, for the request log.
-    pub(crate) body_keys: Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl Shared {

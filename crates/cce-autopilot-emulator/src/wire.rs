@@ -51,12 +51,20 @@ impl WireShape {
     }
 }
 
-/// The key paths of a JSON body: objects' keys joined with `.`, arrays looked into.
+/// At most this many key paths are kept of one body, each at most [`MAX_PATH`] bytes: a hostile body cannot
+/// make the log large.
+const MAX_PATHS: usize = 64;
+const MAX_PATH: usize = 128;
+
+/// The key paths of a JSON body: objects' keys joined with `.`, arrays looked into (see [`MAX_PATHS`]).
 pub(crate) fn body_keys(body: &[u8]) -> Vec<String> {
     fn walk(value: &Value, prefix: &str, out: &mut Vec<String>) {
         match value {
             Value::Object(map) => {
                 for (key, inner) in map {
+                    if out.len() >= MAX_PATHS || prefix.len() + key.len() >= MAX_PATH {
+                        return;
+                    }
                     let path = if prefix.is_empty() {
                         key.clone()
                     } else {
@@ -98,5 +106,22 @@ mod tests {
             ]
         );
         assert!(body_keys(b"not json").is_empty());
+    }
+
+    #[test]
+    fn a_hostile_body_records_a_bounded_number_of_short_paths() {
+        let wide: serde_json::Map<String, Value> = (0..10_000)
+            .map(|i| (format!("k{i}"), Value::Null))
+            .collect();
+        assert_eq!(
+            body_keys(Value::Object(wide).to_string().as_bytes()).len(),
+            MAX_PATHS
+        );
+        let mut deep = Value::Null;
+        for _ in 0..100 {
+            deep = serde_json::json!({ "a-rather-long-key-name": deep });
+        }
+        let keys = body_keys(deep.to_string().as_bytes());
+        assert!(keys.iter().all(|k| k.len() <= MAX_PATH), "{keys:?}");
     }
 }

@@ -201,25 +201,16 @@ impl ClientBuilder {
                     .as_deref()
                     .map(|url| parse_url("metadata endpoint", url))
                     .transpose()?;
-                // Federated identities ask IAM at the builder's or the profile's endpoint, else
-                // HUAWEICLOUD_SDK_IAM_ENDPOINT, else the region's, else the global one (the SDK's order).
-                let explicit_iam = self
-                    .iam_endpoint
-                    .as_deref()
-                    .map(|url| (url, "the builder's iam_endpoint"))
-                    .or_else(|| {
-                        profile
-                            .as_ref()
-                            .and_then(|p| p.iam_endpoint.as_deref())
-                            .map(|url| (url, "the profile file's iam_endpoint"))
-                    });
-                let iam =
-                    region::iam_endpoint(region.as_deref().unwrap_or_default(), explicit_iam, env)?;
                 let config = chain::ChainConfig {
                     env,
                     profile: profile.as_ref(),
                     metadata,
-                    iam,
+                    iam: chain::federation_iam(
+                        self.iam_endpoint.as_deref(),
+                        region.as_deref(),
+                        profile.as_ref(),
+                        env,
+                    )?,
                     sts: sts.clone(),
                 };
                 AuthMode::Signature(chain::default_chain(&config)?)

@@ -107,6 +107,14 @@ pub trait ProvideCredentials: fmt::Debug + Send + Sync {
         let _ = rejected;
         Box::pin(async {})
     }
+
+    /// The service refused `rejected` although they had not expired on its clock (revoked, rotated under
+    /// us): a source of temporary credentials may fetch new ones, not more than once in a while. Sources of
+    /// long-term keys have nothing to do (the default).
+    fn refused(&self, rejected: &Credentials) -> BoxFuture<'_, ()> {
+        let _ = rejected;
+        Box::pin(async {})
+    }
 }
 
 impl ProvideCredentials for Credentials {

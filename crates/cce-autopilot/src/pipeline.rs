@@ -237,7 +237,7 @@ impl Transport {
                     self.clock_offset.fetch_add(offset, Ordering::Relaxed);
                     skew_corrected = true;
                 }
-                if renew(renewer, credentials).await {
+                if renew(renewer, credentials, true).await {
                     attempt -= 1;
                     continue;
                 }
@@ -274,7 +274,7 @@ impl Transport {
                 && credentials.security_token().is_some()
             {
                 renewed = true;
-                if renew(renewer, credentials).await {
+                if renew(renewer, credentials, false).await {
                     attempt -= 1;
                     continue;
                 }
@@ -403,11 +403,23 @@ impl Transport {
     }
 }
 
-/// Tells `renewer` that `credentials` were refused and takes new ones in their place; whether they changed.
-async fn renew(renewer: &Arc<dyn ProvideCredentials>, credentials: &mut Credentials) -> bool {
-    renewer.expired(credentials).await;
+/// Tells `renewer` that `credentials` were refused (`expired` on the server's clock, else refused) and takes
+/// new ones in their place; whether they changed.
+async fn renew(
+    renewer: &Arc<dyn ProvideCredentials>,
+    credentials: &mut Credentials,
+    expired: bool,
+) -> bool {
+    if expired {
+        renewer.expired(credentials).await;
+    } else {
+        renewer.refused(credentials).await;
+    }
     match renewer.provide_credentials().await {
-        Ok(fresh) if fresh.access_key() != credentials.access_key() => {
+        Ok(fresh)
+            if fresh.access_key() != credentials.access_key()
+                && crate::sign::check_credentials(&fresh).is_ok() =>
+        {
             tracing::warn!(
                 old = credentials.access_key(),
                 new = fresh.access_key(),

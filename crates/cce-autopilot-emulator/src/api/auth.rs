@@ -74,7 +74,7 @@ pub(crate) async fn read_request(
     let (parts, body) = req.into_parts();
     let control = parts.extensions.get::<ConnControl>().cloned();
     let body = read_body(body, shared.read_timeout, control).await?;
-    super::note_body(shared, &parts, &body);
+    super::note_body(&parts, &body);
     Ok((parts, body))
 }
 

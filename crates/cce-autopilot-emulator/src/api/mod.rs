@@ -296,7 +296,8 @@ async fn gateway(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
     }
     let fault = decision.and_then(|d| d.fault);
     let mut req = req;
-    req.extensions_mut().insert(RequestId(request_id.clone()));
+    let body_keys = BodyKeys::default();
+    req.extensions_mut().insert(body_keys.clone());
     let mut wire = WireShape::of_headers(req.headers());
     let record = |status: Option<u16>, wire: WireShape| RequestRecord {
         method: method.clone(),
@@ -344,21 +345,19 @@ async fn gateway(State(shared): State<Arc<Shared>>, req: Request, next: Next) ->
     }
     let status = response.status().as_u16();
     tracing::debug!(%method, %path, %request_id, status, ?fault, "answered");
-    if let Some(keys) = lock(&shared.body_keys).remove(&request_id) {
-        wire.body_keys = keys;
-    }
+    wire.body_keys = std::mem::take(&mut *lock(&body_keys.0));
     lock(&shared.log).push(record(Some(status), wire));
     response
 }
 
-/// The gateway's request id, for handlers that note what a request carried ([`note_body`]).
-#[derive(Clone)]
-pub(crate) struct RequestId(String);
+/// Where a handler notes what a request's body carried ([`note_body`]), for the gateway's log record of it.
+#[derive(Clone, Default)]
+pub(crate) struct BodyKeys(Arc<std::sync::Mutex<Vec<String>>>);
 
 /// Notes the JSON key paths of `body` for the request log's record of this request.
-pub(crate) fn note_body(shared: &Shared, parts: &axum::http::request::Parts, body: &[u8]) {
-    if let Some(RequestId(id)) = parts.extensions.get::<RequestId>() {
-        lock(&shared.body_keys).insert(id.clone(), crate::wire::body_keys(body));
+pub(crate) fn note_body(parts: &axum::http::request::Parts, body: &[u8]) {
+    if let Some(BodyKeys(slot)) = parts.extensions.get::<BodyKeys>() {
+        *lock(slot) = crate::wire::body_keys(body);
     }
 }
 

@@ -1,17 +1,16 @@
 //! Who the default chain signs as, from local data alone — the environment, the profile file, token files —
 //! with no client and no network: enough to key a cache by identity before deciding whether a call is needed
-//! (the credential plugin's cache hit path).
-
-use std::path::Path;
+//! (the credential plugin's cache hit path). It follows the chain's own [`Plan`], so the two cannot
+//! disagree: a configuration the chain refuses is refused here too.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use serde_json::Value;
+use secrecy::ExposeSecret as _;
+use serde_json::{Value, json};
+use url::Url;
 
-use super::{
-    ENV_ID_TOKEN_FILE, ENV_IDP, OIDC_AGENCY, OIDC_PROVIDER, OIDC_TOKEN, OIDC_TOKEN_FILE,
-    POD_TOKEN_FILE, POD_URI, Profile, from_env, pair,
-};
+use super::temporary::TokenSource;
+use super::{ChainConfig, Plan, Profile, federation_iam, plan};
 use crate::Result;
 use crate::env::Environment;
 
@@ -19,10 +18,11 @@ use crate::env::Environment;
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct LocalIdentity {
-    /// A stable name of the identity, never a secret: `ak:<access key>`;
-    /// `oidc:<provider URN>|<agency URN>|<sub>`; `idp:<idp id>|<sub>`; `ecs-metadata:<endpoint>`;
-    /// `pod:<URI>|<sub>`. `<sub>` is the ID token's subject, read without verifying the token (IAM or STS
-    /// does that): temporary keys rotate, the subject stays.
+    /// A stable name of the identity, never a secret: `ak:<access key>` for long-term keys; for temporary
+    /// credentials, which rotate, what selects who they are issued to, as a JSON list after the source's
+    /// name — `oidc:[sts, provider URN, agency URN, session, duration, policy, policy ids, sub]`,
+    /// `idp:[iam, idp id, iss, sub]`, `probed:[metadata endpoint, machine id, pod URI, sub]`. `iss` and
+    /// `sub` are the ID token's, read without verifying it (IAM or STS does that).
     pub key: String,
     /// The access key id of long-term keys (never the secret key); `None` for temporary credentials.
     pub access_key: Option<String>,
@@ -31,158 +31,200 @@ pub struct LocalIdentity {
 }
 
 impl LocalIdentity {
-    /// The identity of the chain without the ECS metadata source (see [`LocalIdentity::of_chain`]).
+    /// The identity of the chain with the region and IAM endpoint of `env` alone, and without the ECS
+    /// metadata source (see [`LocalIdentity::of_chain`]).
     pub fn from_env(env: &Environment) -> Result<Option<Self>> {
-        Self::of_chain(env, None)
+        Self::of_chain(env, None, None, None)
     }
 
-    /// The identity the default chain of `env` would sign as, the ECS metadata service at `metadata` (when
-    /// enabled) included; `None` when it cannot be told from local data (no source, or an unreadable
-    /// token: the call then says why). A half-configured source is the chain's error.
-    pub fn of_chain(env: &Environment, metadata: Option<&str>) -> Result<Option<Self>> {
+    /// The identity the default chain of `env` would sign as for `region`, with IAM at `iam_endpoint`
+    /// (`None`: as the client finds it) and the ECS metadata service at `metadata` (`None`: off); `None` when
+    /// it cannot be told from local data (no source, or an unreadable token: the call then says why). A
+    /// configuration the chain refuses (a half-configured source) is the same error here.
+    pub fn of_chain(
+        env: &Environment,
+        region: Option<&str>,
+        iam_endpoint: Option<&str>,
+        metadata: Option<&str>,
+    ) -> Result<Option<Self>> {
         let profile = Profile::load(env)?;
         let project_id = env
             .get("HUAWEICLOUD_SDK_PROJECT_ID")
             .or_else(|| profile.as_ref().and_then(|p| p.project_id.clone()));
-        let identity = |key: Option<String>, access_key: Option<String>| {
-            Ok(key.map(|key| LocalIdentity {
-                key,
-                access_key,
-                project_id: project_id.clone(),
-            }))
+        let region = region
+            .map(str::to_owned)
+            .or_else(|| env.get("HUAWEICLOUD_SDK_REGION"));
+        let config = ChainConfig {
+            env,
+            profile: profile.as_ref(),
+            metadata: metadata
+                .map(|url| crate::builder::parse_url("metadata endpoint", url))
+                .transpose()?,
+            iam: federation_iam(iam_endpoint, region.as_deref(), profile.as_ref(), env)?,
+            sts: crate::region::sts_endpoint(region.as_deref(), env)?,
         };
-        let (provider, agency) = (env.get(OIDC_PROVIDER), env.get(OIDC_AGENCY));
-        if provider.is_some() || agency.is_some() {
-            let token = match (env.get(OIDC_TOKEN), env.get(OIDC_TOKEN_FILE)) {
-                (Some(token), _) => Some(token),
-                (None, Some(file)) => read(Path::new(&file)),
-                (None, None) => None,
-            };
-            let key = match (provider, agency, token.as_deref().and_then(subject)) {
-                (Some(p), Some(a), Some(sub)) => Some(format!("oidc:{p}|{a}|{sub}")),
-                _ => None,
-            };
-            return identity(key, None);
-        }
-        if let Some((idp, file)) = pair(env, "the federated identity", ENV_IDP, ENV_ID_TOKEN_FILE)?
-        {
-            return identity(federated(&idp, Path::new(&file)), None);
-        }
-        if let Some(credentials) = from_env(env)? {
-            let ak = credentials.access_key().to_owned();
-            return identity(Some(format!("ak:{ak}")), Some(ak));
-        }
-        if let Some(profile) = &profile {
-            if let (Some(idp), Some(file)) = (&profile.idp_id, &profile.id_token_file) {
-                return identity(federated(idp, Path::new(file)), None);
-            }
-            if let Some(credentials) = profile.credentials()? {
+        let named = |source: &str, parts: Value| Some(format!("{source}:{parts}"));
+        let (key, access_key) = match plan(&config)? {
+            Plan::Nothing => (None, None),
+            Plan::Keys(credentials) => {
                 let ak = credentials.access_key().to_owned();
-                return identity(Some(format!("ak:{ak}")), Some(ak));
+                (Some(format!("ak:{ak}")), Some(ak))
             }
-        }
-        if let Some(endpoint) = metadata {
-            return identity(Some(format!("ecs-metadata:{endpoint}")), None);
-        }
-        if let Some((uri, file)) = pair(env, "pod identity", POD_URI, POD_TOKEN_FILE)? {
-            let key = read(Path::new(&file))
-                .as_deref()
-                .and_then(subject)
-                .map(|sub| format!("pod:{uri}|{sub}"));
-            return identity(key, None);
-        }
-        Ok(None)
+            Plan::Oidc(o) => {
+                let sub = claims(&o.token).map(|(_, sub)| sub);
+                let key = sub.and_then(|sub| {
+                    named(
+                        "oidc",
+                        json!([
+                            o.sts.as_str(),
+                            o.provider_urn,
+                            o.agency_urn,
+                            o.session_name,
+                            o.duration_secs,
+                            o.policy,
+                            o.policy_ids,
+                            sub
+                        ]),
+                    )
+                });
+                (key, None)
+            }
+            Plan::Federated(f) => {
+                let key = claims(&f.token).and_then(|(iss, sub)| {
+                    named("idp", json!([f.iam.as_str(), f.idp_id, iss, sub]))
+                });
+                (key, None)
+            }
+            Plan::Probed { metadata, pod } => {
+                let pod = match &pod {
+                    Some(pod) => match claims(&pod.token) {
+                        Some((_, sub)) => Some((pod.uri.as_str().to_owned(), sub)),
+                        None => return Ok(None),
+                    },
+                    None => None,
+                };
+                let metadata = metadata.as_ref().map(Url::as_str);
+                let key = named(
+                    "probed",
+                    json!([
+                        metadata,
+                        metadata.and(machine_id()),
+                        pod.as_ref().map(|p| &p.0),
+                        pod.as_ref().map(|p| &p.1)
+                    ]),
+                );
+                (key, None)
+            }
+        };
+        Ok(key.map(|key| LocalIdentity {
+            key,
+            access_key,
+            project_id,
+        }))
     }
 }
 
-fn federated(idp: &str, file: &Path) -> Option<String> {
-    read(file)
-        .as_deref()
-        .and_then(subject)
-        .map(|sub| format!("idp:{idp}|{sub}"))
-}
-
-/// A token file's contents, trimmed; `None` when it cannot be read.
-fn read(path: &Path) -> Option<String> {
-    let text = std::fs::read_to_string(path).ok()?;
-    Some(text.trim().to_owned()).filter(|t| !t.is_empty())
-}
-
-/// The `sub` claim of a JWT, read without verifying it; `None` when it is not a JWT with a text `sub`.
-fn subject(token: &str) -> Option<String> {
-    let payload = token.split('.').nth(1)?;
+/// The `iss` and `sub` claims of the token `source` holds, read without verifying it; `None` when it cannot
+/// be read or is not a JWT with a text `sub`.
+fn claims(source: &TokenSource) -> Option<(Option<String>, String)> {
+    let token = source.read("ID token").ok()?;
+    let payload = token.expose_secret().split('.').nth(1)?;
     let bytes = URL_SAFE_NO_PAD.decode(payload.trim_end_matches('=')).ok()?;
     let claims: Value = serde_json::from_slice(&bytes).ok()?;
-    let sub = claims.get("sub")?.as_str()?;
-    // A subject is a name, not a place for separators or control characters of our keys.
-    Some(
-        sub.chars()
-            .filter(|c| !c.is_control() && *c != '|')
-            .collect(),
-    )
+    let sub = claims.get("sub")?.as_str()?.to_owned();
+    let iss = claims.get("iss").and_then(Value::as_str).map(str::to_owned);
+    Some((iss, sub))
+}
+
+/// This machine's id (systemd's, else D-Bus's), so that servers sharing a home directory do not share the
+/// metadata service's cache entries; `None` where there is none.
+fn machine_id() -> Option<String> {
+    ["/etc/machine-id", "/var/lib/dbus/machine-id"]
+        .iter()
+        .find_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            let id = text.trim();
+            (!id.is_empty() && id.len() <= 64 && id.bytes().all(|b| b.is_ascii_hexdigit()))
+                .then(|| id.to_owned())
+        })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::chain::{
+        ENV_ID_TOKEN_FILE, ENV_IDP, OIDC_AGENCY, OIDC_PROVIDER, OIDC_TOKEN_FILE, POD_TOKEN_FILE,
+        POD_URI,
+    };
 
     fn jwt(claims: &str) -> String {
         format!("e30.{}.sig", URL_SAFE_NO_PAD.encode(claims))
     }
 
     #[test]
-    fn each_source_has_a_key_from_local_data_that_outlives_its_temporary_keys() {
+    fn each_source_has_a_key_that_outlives_its_temporary_keys_and_separates_identities() {
         let dir = std::env::temp_dir().join(format!("cce-local-identity-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
-        let file = dir.join("token");
-        std::fs::write(&file, jwt(r#"{"sub":"repo:x|y"}"#)).unwrap();
-        let file = file.display().to_string();
-        let cases = [
-            (
-                vec![("HUAWEICLOUD_SDK_AK", "AK1"), ("HUAWEICLOUD_SDK_SK", "SK1")],
-                None,
-                "ak:AK1",
-            ),
-            (
-                vec![
-                    (OIDC_PROVIDER, "p"),
-                    (OIDC_AGENCY, "a"),
-                    (OIDC_TOKEN_FILE, file.as_str()),
-                ],
-                None,
-                "oidc:p|a|repo:xy",
-            ),
-            (
-                vec![(ENV_IDP, "ci"), (ENV_ID_TOKEN_FILE, file.as_str())],
-                None,
-                "idp:ci|repo:xy",
-            ),
-            (
-                vec![],
-                Some("http://169.254.169.254"),
-                "ecs-metadata:http://169.254.169.254",
-            ),
-            (
-                vec![
-                    (POD_URI, "http://127.0.0.1:1/c"),
-                    (POD_TOKEN_FILE, file.as_str()),
-                ],
-                None,
-                "pod:http://127.0.0.1:1/c|repo:xy",
-            ),
-        ];
-        for (vars, metadata, key) in cases {
+        let token = |name: &str, claims: &str| {
+            let file = dir.join(name);
+            std::fs::write(&file, jwt(claims)).unwrap();
+            file.display().to_string()
+        };
+        let a = token("a", r#"{"sub":"a|b","iss":"https://ci"}"#);
+        let b = token("b", r#"{"sub":"ab","iss":"https://ci"}"#);
+        let c = token("c", r#"{"sub":"a|b","iss":"https://other"}"#);
+        let key = |vars: &[(&str, &str)], metadata: Option<&str>| {
             let env = vars
                 .iter()
                 .fold(Environment::empty(), |e, (k, v)| e.var(*k, *v));
-            let id = LocalIdentity::of_chain(&env, metadata).unwrap().unwrap();
-            assert_eq!(id.key, key);
-        }
+            LocalIdentity::of_chain(&env, None, None, metadata)
+                .unwrap()
+                .map(|id| id.key)
+        };
         assert_eq!(
-            LocalIdentity::from_env(&Environment::empty()).unwrap(),
-            None
+            key(
+                &[("HUAWEICLOUD_SDK_AK", "AK1"), ("HUAWEICLOUD_SDK_SK", "SK1")],
+                None
+            )
+            .unwrap(),
+            "ak:AK1"
         );
-        let half = Environment::empty().var("HUAWEICLOUD_SDK_AK", "AK1");
+        let oidc = |file: &str, policy: &str| {
+            let mut vars = vec![
+                (OIDC_PROVIDER, "p"),
+                (OIDC_AGENCY, "a"),
+                (OIDC_TOKEN_FILE, file),
+            ];
+            if !policy.is_empty() {
+                vars.push(("HUAWEICLOUD_OIDC_POLICY", policy));
+            }
+            key(&vars, None).unwrap()
+        };
+        assert!(oidc(&a, "").starts_with("oidc:"));
+        // Subjects that differ only by a separator, issuers, and session policies all get their own key.
+        assert_ne!(oidc(&a, ""), oidc(&b, ""));
+        assert_ne!(oidc(&a, ""), oidc(&a, r#"{"Statement":[]}"#));
+        let idp = |file: &str| key(&[(ENV_IDP, "ci"), (ENV_ID_TOKEN_FILE, file)], None).unwrap();
+        assert_ne!(idp(&a), idp(&c));
+        assert!(idp(&a).starts_with("idp:"));
+        // Metadata alone, and metadata with pod identity: the pod's subject is part of the key.
+        let metadata = key(&[], Some("http://169.254.169.254")).unwrap();
+        assert!(metadata.starts_with("probed:"), "{metadata}");
+        let pod = |file: &str| {
+            key(
+                &[(POD_URI, "http://127.0.0.1:1/c"), (POD_TOKEN_FILE, file)],
+                Some("http://169.254.169.254"),
+            )
+            .unwrap()
+        };
+        assert_ne!(pod(&a), pod(&b));
+        assert_ne!(pod(&a), metadata);
+        assert_eq!(key(&[], None), None);
+        // What the chain refuses is refused here too: a half-configured source beside valid keys.
+        let half = Environment::empty()
+            .var("HUAWEICLOUD_SDK_AK", "AK1")
+            .var("HUAWEICLOUD_SDK_SK", "SK1")
+            .var(OIDC_TOKEN_FILE, a.as_str());
         assert!(LocalIdentity::from_env(&half).is_err());
         std::fs::remove_dir_all(&dir).unwrap();
     }

@@ -237,6 +237,11 @@ impl ProvideCredentials for MetadataCredentials {
         })
     }
 
+    /// The service is local and cheap to ask: refused credentials are fetched again like expired ones.
+    fn refused(&self, rejected: &Credentials) -> BoxFuture<'_, ()> {
+        self.expired(rejected)
+    }
+
     fn expired(&self, rejected: &Credentials) -> BoxFuture<'_, ()> {
         let access_key = rejected.access_key().to_owned();
         Box::pin(async move {

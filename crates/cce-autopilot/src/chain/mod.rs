@@ -68,11 +68,46 @@ pub(crate) struct ChainConfig<'a> {
     pub(crate) sts: Url,
 }
 
-/// The default chain after explicit credentials (see the module docs).
-pub(crate) fn default_chain(config: &ChainConfig<'_>) -> Result<Arc<dyn ProvideCredentials>> {
+/// The IAM endpoint federated identities ask: the builder's (or `--iam-endpoint`), else the profile
+/// file's `iam_endpoint`, else `HUAWEICLOUD_SDK_IAM_ENDPOINT`, else the region's, else the global one (the
+/// SDK's order).
+pub(crate) fn federation_iam(
+    explicit: Option<&str>,
+    region: Option<&str>,
+    profile: Option<&Profile>,
+    env: &Environment,
+) -> Result<Url> {
+    let explicit = explicit
+        .map(|url| (url, "the builder's iam_endpoint"))
+        .or_else(|| {
+            profile
+                .and_then(|p| p.iam_endpoint.as_deref())
+                .map(|url| (url, "the profile file's iam_endpoint"))
+        });
+    crate::region::iam_endpoint(region.unwrap_or_default(), explicit, env)
+}
+
+/// What the chain will use, decided from configuration alone (no call, no HTTP client): both the chain
+/// ([`default_chain`]) and the plugin cache's identity ([`LocalIdentity`]) follow it, so they cannot disagree.
+#[derive(Debug)]
+pub(crate) enum Plan {
+    Oidc(OidcSts),
+    Federated(Federated),
+    Keys(Credentials),
+    /// The sources asked at the first call, in order (metadata, pod identity), at least one of them.
+    Probed {
+        metadata: Option<Url>,
+        pod: Option<PodIdentity>,
+    },
+    /// No source at all.
+    Nothing,
+}
+
+/// The plan of `config` (see [`Plan`]). Every source is read first, so that a half-configured one is an error
+/// even when an earlier source would have applied: what the user meant to use is never silently replaced
+/// by another identity.
+pub(crate) fn plan(config: &ChainConfig<'_>) -> Result<Plan> {
     let env = config.env;
-    // Every source is read first, so that a half-configured one is an error even when an earlier source
-    // would have applied: what the user meant to use is never silently replaced by another identity.
     let oidc = oidc_from_env(env, &config.sts)?;
     let federated = federated_from_env(env, &config.iam)?;
     let keys = from_env(env)?;
@@ -97,46 +132,53 @@ pub(crate) fn default_chain(config: &ChainConfig<'_>) -> Result<Arc<dyn ProvideC
     {
         check?;
     }
-    if let Some(oidc) = oidc {
-        return Ok(Arc::new(Renewing::new(oidc)));
+    if let Some(metadata) = &config.metadata {
+        temporary::check_token_url(metadata, "the ECS metadata endpoint")?;
     }
-    if let Some(federated) = federated {
-        return Ok(Arc::new(Renewing::new(federated)));
-    }
-    if let Some(credentials) = keys {
-        return Ok(Arc::new(credentials));
-    }
-    if let Some(federated) = profile_federated {
-        return Ok(Arc::new(Renewing::new(federated)));
-    }
-    if let Some(credentials) = profile_keys {
-        return Ok(Arc::new(credentials));
-    }
-    let mut steps = Vec::new();
-    let mut any = false;
-    match &config.metadata {
-        Some(base) => {
-            any = true;
-            steps.push(Step::Ask(
-                "the ECS metadata service",
-                Arc::new(MetadataCredentials::new(base.clone())?),
-            ));
+    Ok(if let Some(oidc) = oidc {
+        Plan::Oidc(oidc)
+    } else if let Some(federated) = federated {
+        Plan::Federated(federated)
+    } else if let Some(credentials) = keys {
+        Plan::Keys(credentials)
+    } else if let Some(federated) = profile_federated {
+        Plan::Federated(federated)
+    } else if let Some(credentials) = profile_keys {
+        Plan::Keys(credentials)
+    } else if config.metadata.is_some() || pod.is_some() {
+        Plan::Probed {
+            metadata: config.metadata.clone(),
+            pod,
         }
+    } else {
+        Plan::Nothing
+    })
+}
+
+/// The default chain after explicit credentials (see the module docs).
+pub(crate) fn default_chain(config: &ChainConfig<'_>) -> Result<Arc<dyn ProvideCredentials>> {
+    let (metadata, pod) = match plan(config)? {
+        Plan::Oidc(oidc) => return Ok(Arc::new(Renewing::new(oidc))),
+        Plan::Federated(federated) => return Ok(Arc::new(Renewing::new(federated))),
+        Plan::Keys(credentials) => return Ok(Arc::new(credentials)),
+        Plan::Nothing => return Err(nothing_found(config)),
+        Plan::Probed { metadata, pod } => (metadata, pod),
+    };
+    let mut steps = Vec::new();
+    match metadata {
+        Some(base) => steps.push(Step::Ask(
+            "the ECS metadata service",
+            Arc::new(MetadataCredentials::new(base)?),
+        )),
         None => steps.push(Step::Skipped(
             "the ECS metadata service (disabled)".to_owned(),
         )),
     }
     match pod {
-        Some(pod) => {
-            any = true;
-            steps.push(Step::Ask("pod identity", Arc::new(Renewing::new(pod))));
-        }
+        Some(pod) => steps.push(Step::Ask("pod identity", Arc::new(Renewing::new(pod)))),
         None => steps.push(Step::Skipped(format!(
             "pod identity: {POD_URI} and {POD_TOKEN_FILE} are unset"
         ))),
-    }
-    if !any {
-        return Err(nothing_found(config));
     }
     Ok(Arc::new(Probed {
         steps,
@@ -216,7 +258,7 @@ fn oidc_from_env(env: &Environment, sts: &Url) -> Result<Option<OidcSts>> {
             })
             .unwrap_or_default(),
         token,
-        http: SourceHttp::new("OIDC via STS (assume-with-oidc)", true)?,
+        http: SourceHttp::new("OIDC via STS (assume-with-oidc)", true),
     }))
 }
 
@@ -245,7 +287,7 @@ fn federated_from_env(env: &Environment, iam: &Url) -> Result<Option<Federated>>
         idp_id,
         token: TokenSource::File(PathBuf::from(file)),
         source: "env-idp",
-        http: SourceHttp::new("federated identity (IAM id-token)", true)?,
+        http: SourceHttp::new("federated identity (IAM id-token)", true),
     }))
 }
 
@@ -257,7 +299,7 @@ fn federated_from_profile(profile: &Profile, iam: &Url) -> Result<Option<Federat
             idp_id: idp_id.clone(),
             token: TokenSource::File(PathBuf::from(file)),
             source: "profile-idp",
-            http: SourceHttp::new("federated identity (IAM id-token)", true)?,
+            http: SourceHttp::new("federated identity (IAM id-token)", true),
         })),
         (None, None) => Ok(None),
         (Some(_), None) => Err(Error::credentials(format!(
@@ -277,7 +319,7 @@ fn pod_from_env(env: &Environment) -> Result<Option<PodIdentity>> {
         uri: crate::region::endpoint_url(&uri, POD_URI)?,
         token: TokenSource::File(PathBuf::from(file)),
         // The agent is local to the node: never through a proxy.
-        http: SourceHttp::new("pod identity", false)?,
+        http: SourceHttp::new("pod identity", false),
     }))
 }
 
@@ -301,26 +343,35 @@ struct Probed {
 impl ProvideCredentials for Probed {
     fn provide_credentials(&self) -> BoxFuture<'_, Result<Credentials>> {
         Box::pin(async move {
-            if let Some(chosen) = self.chosen.get() {
-                return chosen.provide_credentials().await;
-            }
-            let mut why = self.summary.clone();
-            for step in &self.steps {
-                match step {
-                    Step::Skipped(reason) => why.push(reason.clone()),
-                    Step::Ask(name, source) => match source.provide_credentials().await {
-                        Ok(credentials) => {
-                            let _ = self.chosen.set(source.clone());
-                            return Ok(credentials);
+            // One probe at a time: concurrent first calls wait for it and share its choice.
+            let mut probed = None;
+            let chosen = self
+                .chosen
+                .get_or_try_init(|| async {
+                    let mut why = self.summary.clone();
+                    for step in &self.steps {
+                        match step {
+                            Step::Skipped(reason) => why.push(reason.clone()),
+                            Step::Ask(name, source) => match source.provide_credentials().await {
+                                Ok(credentials) => {
+                                    probed = Some(credentials);
+                                    return Ok(source.clone());
+                                }
+                                Err(error) => why.push(format!("{name}: {error}")),
+                            },
                         }
-                        Err(error) => why.push(format!("{name}: {error}")),
-                    },
-                }
+                    }
+                    Err(Error::credentials(format!(
+                        "no credentials found; tried, in the official SDK's order:\n  - {}",
+                        why.join("\n  - ")
+                    )))
+                })
+                .await?;
+            match probed {
+                // This call made the probe: its credentials are the ones just fetched.
+                Some(credentials) => Ok(credentials),
+                None => chosen.provide_credentials().await,
             }
-            Err(Error::credentials(format!(
-                "no credentials found; tried, in the official SDK's order:\n  - {}",
-                why.join("\n  - ")
-            )))
         })
     }
 
@@ -329,6 +380,15 @@ impl ProvideCredentials for Probed {
         Box::pin(async move {
             if let Some(chosen) = self.chosen.get() {
                 chosen.expired(&rejected).await;
+            }
+        })
+    }
+
+    fn refused(&self, rejected: &Credentials) -> BoxFuture<'_, ()> {
+        let rejected = rejected.clone();
+        Box::pin(async move {
+            if let Some(chosen) = self.chosen.get() {
+                chosen.refused(&rejected).await;
             }
         })
     }

@@ -21,6 +21,10 @@ use crate::{Error, Result};
 const RENEW_BEFORE_EXPIRY: Duration = Duration::from_secs(40 * 60);
 /// After a failed renewal, cached credentials still valid for this long are used rather than failing.
 const GRACE_AFTER_FAILED_RENEWAL: Duration = Duration::from_secs(60);
+/// How long a failed fetch is remembered: callers queued behind it get its error at once.
+const FAILURE_MEMORY: Duration = Duration::from_secs(5);
+/// Credentials refused although not expired are fetched again only when at least this old.
+const REFUSED_REFETCH_AFTER: Duration = Duration::from_secs(30);
 /// The longest wait for one call to IAM, STS or the pod-identity agent.
 const SOURCE_TIMEOUT: Duration = Duration::from_secs(10);
 /// The largest token file read (ID tokens are a few KiB).
@@ -33,19 +37,27 @@ pub(crate) trait Fetch: fmt::Debug + Send + Sync {
 }
 
 /// A source's credentials, fetched once and renewed at min(40 minutes, half their lifetime) before they
-/// expire. Concurrent calls wait for one renewal and share it.
+/// expire. Concurrent calls wait for one renewal and share it; a failed fetch is remembered for a few
+/// seconds, so that callers queued behind it fail at once instead of each waiting out its own.
 #[derive(Debug)]
 pub(crate) struct Renewing<F> {
     fetcher: F,
+    state: tokio::sync::Mutex<RenewState>,
+}
+
+#[derive(Debug, Default)]
+struct RenewState {
     /// The credentials and when they were fetched.
-    cached: tokio::sync::Mutex<Option<(Credentials, SystemTime)>>,
+    current: Option<(Credentials, SystemTime)>,
+    /// The last failed fetch: when, and its error's text.
+    failed: Option<(std::time::Instant, String)>,
 }
 
 impl<F: Fetch> Renewing<F> {
     pub(crate) fn new(fetcher: F) -> Self {
         Renewing {
             fetcher,
-            cached: tokio::sync::Mutex::new(None),
+            state: tokio::sync::Mutex::new(RenewState::default()),
         }
     }
 }
@@ -67,34 +79,53 @@ pub(crate) fn fresh(credentials: &Credentials, now: SystemTime, margin: Duration
 impl<F: Fetch> ProvideCredentials for Renewing<F> {
     fn provide_credentials(&self) -> BoxFuture<'_, Result<Credentials>> {
         Box::pin(async move {
-            let mut cached = self.cached.lock().await;
+            let mut state = self.state.lock().await;
             let now = SystemTime::now();
-            if let Some((credentials, fetched)) = &*cached
+            if let Some((credentials, fetched)) = &state.current
                 && let Some(expires) = credentials.expires_at()
                 && fresh(credentials, now, renewal_margin(*fetched, expires))
             {
                 return Ok(credentials.clone());
             }
+            let usable = |state: &RenewState, now| {
+                state
+                    .current
+                    .as_ref()
+                    .filter(|(c, _)| fresh(c, now, GRACE_AFTER_FAILED_RENEWAL))
+                    .map(|(c, _)| c.clone())
+            };
+            if let Some((at, message)) = &state.failed
+                && at.elapsed() < FAILURE_MEMORY
+            {
+                return match usable(&state, now) {
+                    Some(credentials) => Ok(credentials),
+                    None => Err(Error::credentials(message.clone())),
+                };
+            }
             match self.fetcher.fetch().await {
                 Ok(credentials) => {
+                    crate::sign::check_credentials(&credentials)?;
                     tracing::debug!(
                         source = credentials.source(),
                         access_key = credentials.access_key(),
                         expires_at = ?credentials.expires_at(),
                         "fetched temporary credentials"
                     );
-                    *cached = Some((credentials.clone(), now));
+                    state.current = Some((credentials.clone(), now));
+                    state.failed = None;
                     Ok(credentials)
                 }
-                Err(error) => match &*cached {
-                    Some((credentials, _))
-                        if fresh(credentials, now, GRACE_AFTER_FAILED_RENEWAL) =>
-                    {
-                        tracing::warn!(%error, "renewing temporary credentials failed; using the cached ones until they expire");
-                        Ok(credentials.clone())
+                Err(error) => {
+                    state.failed = Some((std::time::Instant::now(), error.to_string()));
+                    // The fetch may have taken a while: what is left of the cached ones counts from now.
+                    match usable(&state, SystemTime::now()) {
+                        Some(credentials) => {
+                            tracing::warn!(%error, "renewing temporary credentials failed; using the cached ones until they expire");
+                            Ok(credentials)
+                        }
+                        None => Err(error),
                     }
-                    _ => Err(error),
-                },
+                }
             }
         })
     }
@@ -102,12 +133,33 @@ impl<F: Fetch> ProvideCredentials for Renewing<F> {
     fn expired(&self, rejected: &Credentials) -> BoxFuture<'_, ()> {
         let access_key = rejected.access_key().to_owned();
         Box::pin(async move {
-            let mut cached = self.cached.lock().await;
-            if cached
+            let mut state = self.state.lock().await;
+            if state
+                .current
                 .as_ref()
                 .is_some_and(|(c, _)| c.access_key() == access_key)
             {
-                *cached = None;
+                state.current = None;
+                state.failed = None;
+            }
+        })
+    }
+
+    fn refused(&self, rejected: &Credentials) -> BoxFuture<'_, ()> {
+        let access_key = rejected.access_key().to_owned();
+        Box::pin(async move {
+            let mut state = self.state.lock().await;
+            // Not expired, yet refused (revoked, rotated): fetched again, but not more than once in a while,
+            // so that a gateway refusing every call does not cost a fetch per call.
+            let forget = state.current.as_ref().is_some_and(|(c, fetched)| {
+                c.access_key() == access_key
+                    && SystemTime::now()
+                        .duration_since(*fetched)
+                        .is_ok_and(|age| age >= REFUSED_REFETCH_AFTER)
+            });
+            if forget {
+                state.current = None;
+                state.failed = None;
             }
         })
     }
@@ -152,6 +204,16 @@ pub(crate) fn parse_temporary(
 /// A token file's contents, trimmed, read again on every renewal (projected tokens rotate).
 pub(crate) fn read_token_file(path: &Path, what: &str) -> Result<SecretString> {
     use std::io::Read as _;
+    // A FIFO or a device would block or never end: tokens are regular files (or links to them).
+    match std::fs::metadata(path) {
+        Ok(meta) if !meta.is_file() => {
+            return Err(Error::credentials(format!(
+                "the {what} file {} is not a regular file",
+                path.display()
+            )));
+        }
+        _ => {}
+    }
     let file = std::fs::File::open(path).map_err(|e| Error::Credentials {
         message: format!("cannot read the {what} file {}", path.display()),
         source: Some(Box::new(e)),
@@ -268,19 +330,32 @@ pub(crate) fn quoted(body: &[u8], sent: &[&SecretString]) -> String {
     excerpt(text.as_bytes())
 }
 
-/// One source's calls: the pipeline's, anonymous (these calls carry their own proof), short time-outs.
+/// One source's calls: the pipeline's, unsigned as the SDK sends them, short time-outs. The HTTP clients are
+/// made at the first call, so that reading the chain's configuration (the plugin's cache hit path) makes none.
 #[derive(Debug)]
 pub(crate) struct SourceHttp {
-    transport: Transport,
-    /// Names the source in errors, e.g. "OIDC (STS assume-with-oidc)".
+    transport: std::sync::OnceLock<Transport>,
+    /// Whether `HTTP(S)_PROXY` applies (IAM and STS are public; the pod agent is local).
+    proxy: bool,
+    /// Names the source in errors, e.g. "OIDC via STS (assume-with-oidc)".
     label: &'static str,
 }
 
 impl SourceHttp {
-    /// `proxy`: whether `HTTP(S)_PROXY` applies (IAM and STS are public; the pod agent is local).
-    pub(crate) fn new(label: &'static str, proxy: bool) -> Result<Self> {
-        let transport = source_transport(SOURCE_TIMEOUT, proxy, 2)?;
-        Ok(SourceHttp { transport, label })
+    pub(crate) fn new(label: &'static str, proxy: bool) -> Self {
+        SourceHttp {
+            transport: std::sync::OnceLock::new(),
+            proxy,
+            label,
+        }
+    }
+
+    fn transport(&self) -> Result<&Transport> {
+        if let Some(transport) = self.transport.get() {
+            return Ok(transport);
+        }
+        let made = source_transport(SOURCE_TIMEOUT, self.proxy, 2)?;
+        Ok(self.transport.get_or_init(|| made))
     }
 
     pub(crate) fn failed(&self, what: impl fmt::Display) -> Error {
@@ -314,7 +389,7 @@ impl SourceHttp {
         *request.body_mut() = Some(body.to_string().into());
         let mut outcome = Outcome::default();
         let response = match self
-            .transport
+            .transport()?
             .send(
                 request,
                 &CallAuth::Unsigned(call),

@@ -160,8 +160,13 @@ fn cache_entry(
         Some(token) => Some((CacheKey::token_identity(token), None)),
         // Keyed by who signs, not by the temporary key of the moment (those rotate): an access key, an
         // OIDC or IdP subject, the metadata service, a pod's subject — all read locally, no call.
-        None => LocalIdentity::of_chain(&env, super::common::metadata_endpoint(&env).as_deref())?
-            .map(|id| (id.key, id.project_id)),
+        None => LocalIdentity::of_chain(
+            &env,
+            global.region.as_deref(),
+            global.iam_endpoint.as_deref(),
+            super::common::metadata_endpoint(&env).as_deref(),
+        )?
+        .map(|id| (id.key, id.project_id)),
     };
     let Some((identity, local_project)) = identity else {
         tracing::info!(
