@@ -7,8 +7,17 @@ use cce_autopilot_cli::{commands, exit};
 use clap::Parser;
 
 fn main() -> ExitCode {
-    let cli = Cli::parse();
+    let mut cli = Cli::parse();
     init_tracing(cli.global.verbose);
+    // clap accepts the --agency* options (and keeps the values of one level only, with global options given
+    // before and after the subcommand); their grouping by --agency comes from the command line's order.
+    match cce_autopilot_cli::args::agencies_in(std::env::args_os()) {
+        Ok(agencies) => cli.global.agencies = agencies,
+        Err(message) => {
+            say(&format!("error: {message}"));
+            return exit::exit_code(exit::USAGE);
+        }
+    }
     // kubectl runs the plugin on every call: a cache hit answers before any runtime or client exists.
     if let Command::Credential(args) = &cli.command {
         match commands::credential::answer_from_cache(&cli.global, args) {

@@ -33,6 +33,8 @@ pub struct ClientBuilder {
     metadata_endpoint: Option<String>,
     iam_endpoint: Option<String>,
     sts_endpoint: Option<String>,
+    agencies: Vec<chain::Agency>,
+    koocli_profile: Option<String>,
     retry: Option<RetryConfig>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
@@ -91,6 +93,20 @@ impl ClientBuilder {
     /// else the region's in the official SDK's table, else `https://sts.cn-north-4.myhuaweicloud.com`).
     pub fn sts_endpoint(mut self, url: impl Into<String>) -> Self {
         self.sts_endpoint = Some(url.into());
+        self
+    }
+
+    /// Signs with the named profile of KooCLI's `~/.hcloud/config.json` (`HUAWEICLOUD_CONFIG_FILE`) instead of
+    /// the SDK's chain; without it, `HUAWEICLOUD_PROFILE` names one. Explicit credentials and a token win.
+    pub fn profile(mut self, name: impl Into<String>) -> Self {
+        self.koocli_profile = Some(name.into());
+        self
+    }
+
+    /// Assumes this agency with the credentials found so far; called again, chains: each agency is assumed
+    /// with the previous one's credentials. Needs AK/SK credentials (not an IAM token).
+    pub fn agency(mut self, agency: chain::Agency) -> Self {
+        self.agencies.push(agency);
         self
     }
 
@@ -160,10 +176,26 @@ impl ClientBuilder {
     /// first call, so building never touches the network.
     pub fn build(self) -> Result<Client> {
         let env = &self.environment;
+        let metadata = self
+            .metadata_endpoint
+            .as_deref()
+            .map(|url| parse_url("metadata endpoint", url))
+            .transpose()?;
+        // A KooCLI profile replaces the SDK's chain (a token or explicit credentials win over it).
+        let koocli = match (&self.token, &self.credentials) {
+            (None, None) => self
+                .koocli_profile
+                .clone()
+                .or_else(|| env.get(chain::koocli::PROFILE_VAR))
+                .map(|name| chain::koocli::select(&name, env, metadata.clone()))
+                .transpose()?,
+            _ => None,
+        };
         let region = self
             .region
             .clone()
-            .or_else(|| env.get("HUAWEICLOUD_SDK_REGION"));
+            .or_else(|| env.get("HUAWEICLOUD_SDK_REGION"))
+            .or_else(|| koocli.as_ref().and_then(|k| k.region.clone()));
         let endpoint = match (&self.endpoint, &region) {
             (Some(url), _) => parse_url("endpoint", url)?,
             (None, Some(region)) => region::cce_endpoint(region, env)?,
@@ -189,18 +221,18 @@ impl ClientBuilder {
             Some(url) => parse_url("STS endpoint", url)?,
             None => region::sts_endpoint(region.as_deref(), env)?,
         };
-        let auth = match (&self.token, &self.credentials) {
-            (Some(token), _) => {
+        let mut agencies: Vec<chain::Agency> = Vec::new();
+        let auth = match (&self.token, &self.credentials, &koocli) {
+            (Some(token), _, _) => {
                 crate::sign::check_token(token.expose_secret())?;
                 AuthMode::Token(token.clone())
             }
-            (None, Some(provider)) => AuthMode::Signature(provider.clone()),
-            (None, None) => {
-                let metadata = self
-                    .metadata_endpoint
-                    .as_deref()
-                    .map(|url| parse_url("metadata endpoint", url))
-                    .transpose()?;
+            (None, Some(provider), _) => AuthMode::Signature(provider.clone()),
+            (None, None, Some(selected)) => {
+                agencies.extend(selected.agency.clone());
+                AuthMode::Signature(selected.provider.clone())
+            }
+            (None, None, None) => {
                 let config = chain::ChainConfig {
                     env,
                     profile: profile.as_ref(),
@@ -216,6 +248,18 @@ impl ClientBuilder {
                 AuthMode::Signature(chain::default_chain(&config)?)
             }
         };
+        agencies.extend(self.agencies.iter().cloned());
+        let auth = with_agencies(
+            auth,
+            &agencies,
+            chain::federation_iam(
+                self.iam_endpoint.as_deref(),
+                region.as_deref(),
+                profile.as_ref(),
+                env,
+            )?,
+            &sts,
+        )?;
         let user_agent = self
             .user_agent
             .clone()
@@ -236,8 +280,13 @@ impl ClientBuilder {
                 clock_offset: Arc::new(AtomicI64::new(0)),
             },
         });
+        // The project: the builder's, else HUAWEICLOUD_SDK_PROJECT_ID, else a KooCLI profile's, else the SDK
+        // profile file's or IAM's (see ProjectResolver).
         let project = ProjectResolver::new(
-            self.project_id.clone(),
+            self.project_id
+                .clone()
+                .or_else(|| env.get("HUAWEICLOUD_SDK_PROJECT_ID"))
+                .or_else(|| koocli.as_ref().and_then(|k| k.project_id.clone())),
             region.clone(),
             self.iam_endpoint.clone(),
             profile.as_ref(),
@@ -255,6 +304,7 @@ impl ClientBuilder {
             project: Arc::new(project),
             endpoint,
             sts,
+            agencies: agencies.iter().map(chain::Agency::urn).collect(),
         })
     }
 
@@ -328,6 +378,44 @@ impl ClientBuilder {
         })
         .map_err(|e| Error::config_caused("cannot set up the HTTP client", e))
     }
+}
+
+/// `auth` with `agencies` assumed in order (none: unchanged); federated by `iam` and `sts`.
+fn with_agencies(
+    auth: AuthMode,
+    agencies: &[chain::Agency],
+    iam: url::Url,
+    sts: &url::Url,
+) -> Result<AuthMode> {
+    if agencies.is_empty() {
+        return Ok(auth);
+    }
+    let AuthMode::Signature(mut provider) = auth else {
+        return Err(Error::config(
+            "an agency is assumed with AK/SK credentials (signed), not with an IAM token",
+        ));
+    };
+    for agency in agencies {
+        agency.check()?;
+        let label = match agency.domain {
+            chain::AgencyDomain::Id(_) => {
+                chain::temporary::check_token_url(sts, "the STS endpoint")?;
+                "agency (STS assume)"
+            }
+            _ => {
+                chain::temporary::check_token_url(&iam, "the IAM endpoint")?;
+                "agency (IAM assume_role)"
+            }
+        };
+        provider = Arc::new(chain::Renewing::new(chain::AssumeAgency {
+            agency: agency.clone(),
+            base: provider,
+            sts: sts.clone(),
+            iam: iam.clone(),
+            http: chain::SourceHttp::new(label, true),
+        }));
+    }
+    Ok(AuthMode::Signature(provider))
 }
 
 pub(crate) fn parse_url(what: &str, text: &str) -> Result<url::Url> {

@@ -19,6 +19,8 @@ pub struct Client {
     pub(crate) endpoint: url::Url,
     /// STS, for [`Client::caller_identity`].
     pub(crate) sts: url::Url,
+    /// The URNs of the agencies assumed, in order.
+    pub(crate) agencies: Vec<String>,
 }
 
 /// Ids go into the URL path as one segment each. Real ones are UUID-like; whatever cannot be a path segment

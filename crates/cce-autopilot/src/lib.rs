@@ -67,7 +67,7 @@ pub use cce_autopilot_model::{
 };
 pub use cce_autopilot_signing::SecretKey;
 pub use cert::{ClusterCert, ClusterCertRequest};
-pub use chain::LocalIdentity;
+pub use chain::{Agency, AgencyDomain, LocalIdentity};
 pub use client::{Client, check_id};
 pub use clusters::{ClusterSummary, Endpoint, ListClusters, ShowCluster, find as find_cluster};
 pub use credentials::{BoxFuture, Credentials, ProvideCredentials};

@@ -106,7 +106,7 @@ impl Client {
         }
         Ok(CallerIdentity {
             source,
-            agencies: Vec::new(),
+            agencies: self.agencies.clone(),
             account_id: answer.account_id,
             principal_urn: answer.principal_urn,
             principal_id: answer.principal_id,

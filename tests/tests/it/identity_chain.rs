@@ -403,3 +403,76 @@ async fn credentials_the_gateway_calls_expired_are_renewed_once_and_the_call_suc
         ]
     );
 }
+
+#[tokio::test]
+async fn agencies_are_assumed_with_the_chains_credentials_and_chain_in_order() {
+    use cce_autopilot::Agency;
+    let emu = world(true).await;
+    let home = tempfile::tempdir().unwrap();
+    let alice = [
+        ("HUAWEICLOUD_SDK_AK", demo::ACCESS_KEY.to_owned()),
+        ("HUAWEICLOUD_SDK_SK", demo::SECRET_KEY.to_owned()),
+        ("HUAWEICLOUD_SDK_STS_ENDPOINT", emu.url().to_owned()),
+        ("HUAWEICLOUD_SDK_IAM_ENDPOINT", emu.url().to_owned()),
+    ];
+    let cases = [
+        (
+            vec![Agency::in_domain_id("ci-deployer", ACCOUNT)],
+            "ci-deployer",
+            "cce-autopilot",
+        ),
+        (
+            vec![Agency::in_domain_name("ci-deployer", ACCOUNT).session_name("alice-session")],
+            "ci-deployer",
+            "alice-session",
+        ),
+        (
+            vec![
+                Agency::in_domain_id("ci-deployer", ACCOUNT),
+                Agency::in_domain_id("auditor", ACCOUNT).session_name("audit-1"),
+            ],
+            "auditor",
+            "audit-1",
+        ),
+    ];
+    for (agencies, last, session) in cases {
+        let urns: Vec<String> = agencies.iter().map(Agency::urn).collect();
+        let client = agencies
+            .into_iter()
+            .fold(builder(&emu, env(home.path(), &alice)), |b, a| b.agency(a))
+            .build()
+            .unwrap();
+        let me = client.caller_identity().await.unwrap();
+        assert_eq!(
+            me.principal_urn,
+            format!("sts::{ACCOUNT}:assumed-agency:{last}/{session}")
+        );
+        assert_eq!(me.agencies, urns);
+        assert_eq!(me.source, "env");
+        assert!(me.expires_at.is_some());
+        let cn = certificate_cn(&client).await.unwrap();
+        assert!(cn.ends_with(&format!(":{session}")), "{cn}");
+    }
+    // mallory is trusted by no agency: the service's code, as a credentials error; nothing else is asked.
+    let mallory = [
+        ("HUAWEICLOUD_SDK_AK", "HPUAMALLORYAK0000001".to_owned()),
+        (
+            "HUAWEICLOUD_SDK_SK",
+            "mallorySecretKey000000000000000000000000".to_owned(),
+        ),
+        ("HUAWEICLOUD_SDK_STS_ENDPOINT", emu.url().to_owned()),
+    ];
+    let client = builder(&emu, env(home.path(), &mallory))
+        .agency(Agency::in_domain_id("ci-deployer", ACCOUNT))
+        .build()
+        .unwrap();
+    let err = certificate_cn(&client).await.unwrap_err();
+    assert_eq!(err.kind(), ErrorKind::Credentials, "{err}");
+    assert!(err.to_string().contains("PAP5.0001"), "{err}");
+    // Values the services would refuse are refused before any request.
+    let err = builder(&emu, env(home.path(), &alice))
+        .agency(Agency::in_domain_id("ci-deployer", ACCOUNT).duration_secs(60))
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("agency duration"), "{err}");
+}

@@ -8,6 +8,9 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 
 use crate::log_capture::{install, logs};
 
+/// Variables of one configuration.
+type Vars<'a> = Vec<(&'a str, String)>;
+
 const ID_TOKEN: &str =
     "eyJhbGciOiJSUzI1NiJ9.eyJzdWIiOiJwbGFudGVkLXN1YmplY3QifQ.PLANTEDIDTOKENSIGNATURExyz";
 const SUBJECT_TOKEN: &str = "PLANTED-SUBJECT-TOKEN-7d1c";
@@ -109,7 +112,7 @@ async fn planted_identity_secrets_never_reach_errors_debug_or_logs() {
     for good in [true, false] {
         let server = server(good).await;
         let url = server.uri();
-        let sources: Vec<(&str, Vec<(&str, String)>, bool)> = vec![
+        let sources: Vec<(&str, Vars<'_>, bool)> = vec![
             (
                 "oidc",
                 vec![

@@ -2,6 +2,7 @@
 //! the commands that edit kubeconfig files — and the parsers of values. Each command's own arguments live in
 //! its module under `commands/`.
 
+mod agency;
 mod values;
 
 use std::path::PathBuf;
@@ -11,6 +12,7 @@ use cce_autopilot::Access;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, ValueEnum};
 
+pub use agency::{AgencyArg, agencies_in};
 pub use values::{
     DEFAULT_TIMEOUT, MAX_HORIZON, MAX_TIMEOUT, parse_cert_duration, parse_duration, parse_offset,
     parse_timeout,
@@ -40,6 +42,29 @@ pub struct GlobalArgs {
     /// may hold the token itself. Never on the command line: every user of the machine can read that.
     #[arg(long, global = true, value_name = "FILE")]
     pub token_file: Option<PathBuf>,
+    /// Sign with this profile of KooCLI's ~/.hcloud/config.json (HUAWEICLOUD_CONFIG_FILE) instead of the SDK's
+    /// credential chain: AKSK, ecsAgency, SSO or AssumeRole mode.
+    #[arg(long, global = true, env = "HUAWEICLOUD_PROFILE", value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Assume this agency with the credentials found (repeatable: each is assumed with the previous one's
+    /// credentials); the --agency-* options that follow an --agency are its own.
+    #[arg(long = "agency", global = true, value_name = "NAME")]
+    pub agency_names: Vec<String>,
+    /// The account id of the --agency before it (assumed through STS).
+    #[arg(long = "agency-domain-id", global = true, value_name = "ID")]
+    pub agency_domain_ids: Vec<String>,
+    /// The account name of the --agency before it (assumed through IAM).
+    #[arg(long = "agency-domain-name", global = true, value_name = "NAME")]
+    pub agency_domain_names: Vec<String>,
+    /// How long the --agency before it is assumed for, e.g. 1h [default: 1h].
+    #[arg(long = "agency-duration", global = true, value_name = "DURATION")]
+    pub agency_durations: Vec<String>,
+    /// The session name of the --agency before it, which the principal carries [default: cce-autopilot].
+    #[arg(long = "agency-session-name", global = true, value_name = "NAME")]
+    pub agency_session_names: Vec<String>,
+    /// The agencies of the command line, grouped in order ([`agencies_in`]; set by `main`).
+    #[arg(skip)]
+    pub agencies: Vec<AgencyArg>,
     /// Log what happens to stderr (-v: info, -vv: debug, -vvv: trace).
     #[arg(short, long, global = true, action = clap::ArgAction::Count)]
     pub verbose: u8,

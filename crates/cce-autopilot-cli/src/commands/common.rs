@@ -61,6 +61,12 @@ pub fn build_client(global: &GlobalArgs, timeout: Duration) -> anyhow::Result<Cl
     if let Some(iam) = &global.iam_endpoint {
         builder = builder.iam_endpoint(iam);
     }
+    if let Some(profile) = &global.profile {
+        builder = builder.profile(profile);
+    }
+    for agency in &global.agencies {
+        builder = builder.agency(agency.to_agency().map_err(CliError::usage)?);
+    }
     Ok(builder.timeout(timeout).build()?)
 }
 

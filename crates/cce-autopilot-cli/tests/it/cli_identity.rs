@@ -249,3 +249,181 @@ fn whoami_names_the_agency_session_of_an_oidc_identity_and_when_it_expires() {
     assert!(me["expires_at"].as_str().unwrap().ends_with('Z'), "{me}");
     assert_eq!(me["agencies"], json!([]));
 }
+
+#[test]
+fn agencies_on_the_command_line_are_assumed_in_order_and_an_untrusted_one_exits_3() {
+    let emu = start(Emulator::builder().identity_file(fixture("world.yaml")));
+    let home = tempfile::tempdir().unwrap();
+    let run = |ak: &str, sk: &str, args: &[&str]| {
+        cli(home.path())
+            .env("HUAWEICLOUD_SDK_AK", ak)
+            .env("HUAWEICLOUD_SDK_SK", sk)
+            .env("HUAWEICLOUD_SDK_STS_ENDPOINT", emu.url())
+            .env("KUBECONFIG", home.path().join("config"))
+            .args(args)
+            .args(["--endpoint", emu.url(), "--project-id", emu.project_id()])
+            .output()
+            .unwrap()
+    };
+    let alice = (demo::ACCESS_KEY, demo::SECRET_KEY);
+    let out = run(
+        alice.0,
+        alice.1,
+        &[
+            "--agency",
+            "ci-deployer",
+            "--agency-domain-id",
+            ACCOUNT,
+            "whoami",
+            "--format",
+            "json",
+            "--agency",
+            "auditor",
+            "--agency-domain-id",
+            ACCOUNT,
+            "--agency-session-name",
+            "audit-1",
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let me: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        me["principal_urn"],
+        format!("sts::{ACCOUNT}:assumed-agency:auditor/audit-1").as_str()
+    );
+    assert_eq!(
+        me["agencies"],
+        json!([
+            format!("iam::{ACCOUNT}:agency:ci-deployer"),
+            format!("iam::{ACCOUNT}:agency:auditor")
+        ])
+    );
+    // An exec entry carries the agencies, in order, so that kubectl's plugin signs as the same identity.
+    let out = run(
+        alice.0,
+        alice.1,
+        &[
+            "kubeconfig",
+            "update",
+            "--exec",
+            "--cluster",
+            PRIVATE_CLUSTER_ID,
+            "--agency",
+            "ci-deployer",
+            "--agency-domain-id",
+            ACCOUNT,
+        ],
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let written = std::fs::read_to_string(home.path().join("config")).unwrap();
+    assert!(
+        written.contains("--agency-domain-id") && written.contains("ci-deployer"),
+        "{written}"
+    );
+    // mallory is trusted by no agency: exit 3 with the service's code, and nothing written.
+    let before = std::fs::read(home.path().join("config")).unwrap();
+    let out = run(
+        "HPUAMALLORYAK0000001",
+        "mallorySecretKey000000000000000000000000",
+        &[
+            "kubeconfig",
+            "update",
+            "--cluster",
+            PRIVATE_CLUSTER_ID,
+            "--alias",
+            "mallory",
+            "--agency",
+            "ci-deployer",
+            "--agency-domain-id",
+            ACCOUNT,
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("PAP5.0001"), "{stderr}");
+    assert_eq!(std::fs::read(home.path().join("config")).unwrap(), before);
+    // An option before its --agency is a usage error.
+    let out = run(
+        alice.0,
+        alice.1,
+        &["--agency-domain-id", ACCOUNT, "--agency", "x", "whoami"],
+    );
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn koocli_profiles_sign_as_their_keys_or_their_agency_and_encrypted_ones_say_how_to_fix() {
+    let emu = start(Emulator::builder().identity_file(fixture("world.yaml")));
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("hcloud.json");
+    std::fs::write(
+        &config,
+        json!({"current": "admin", "profiles": [
+            {"name": "admin", "mode": "AKSK", "accessKeyId": demo::ACCESS_KEY,
+             "secretAccessKey": demo::SECRET_KEY, "region": "cn-north-4"},
+            {"name": "deployer", "mode": "AssumeRole", "accessKeyId": demo::ACCESS_KEY,
+             "secretAccessKey": demo::SECRET_KEY, "agencyName": "ci-deployer", "agencyDomainId": ACCOUNT},
+            {"name": "locked", "mode": "AKSK", "accessKeyId": "dGhpcyBpcyBlbmNyeXB0ZWQ=",
+             "secretAccessKey": "c2VjcmV0"}
+        ]})
+        .to_string(),
+    )
+    .unwrap();
+    let whoami = |profile: &str| {
+        cli(home.path())
+            .env("HUAWEICLOUD_CONFIG_FILE", &config)
+            .env("HUAWEICLOUD_SDK_STS_ENDPOINT", emu.url())
+            .args([
+                "--profile",
+                profile,
+                "whoami",
+                "--format",
+                "json",
+                "--endpoint",
+                emu.url(),
+            ])
+            .output()
+            .unwrap()
+    };
+    let out = whoami("admin");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let me: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        me["principal_urn"],
+        format!("iam::{ACCOUNT}:user:alice").as_str()
+    );
+    assert_eq!(me["source"], "koocli:AKSK");
+    let out = whoami("deployer");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let me: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(
+        me["principal_urn"],
+        format!("sts::{ACCOUNT}:assumed-agency:ci-deployer/cce-autopilot").as_str()
+    );
+    assert_eq!(
+        me["agencies"],
+        json!([format!("iam::{ACCOUNT}:agency:ci-deployer")])
+    );
+    let out = whoami("locked");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("--cli-auth-encrypt=false"), "{stderr}");
+    let out = whoami("nobody");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("admin, deployer, locked"));
+}

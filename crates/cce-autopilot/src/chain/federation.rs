@@ -153,7 +153,7 @@ impl Fetch for PodIdentity {
 }
 
 /// `base` joined with `path`, `base`'s own path kept (an endpoint may sit under a prefix).
-fn join(base: &Url, path: &str) -> Result<Url> {
+pub(super) fn join(base: &Url, path: &str) -> Result<Url> {
     let mut base = base.clone();
     if !base.path().ends_with('/') {
         let with_slash = format!("{}/", base.path());

@@ -13,12 +13,16 @@
 //! credentials, in that order: the first that answers is kept. Temporary credentials are renewed at
 //! min(40 minutes, half their lifetime) before expiry ([`temporary`]).
 
+mod agency;
 mod federation;
 mod identity;
+pub(crate) mod koocli;
 mod metadata;
 mod profile;
 pub(crate) mod temporary;
 
+pub(crate) use agency::AssumeAgency;
+pub use agency::{Agency, AgencyDomain};
 pub use identity::LocalIdentity;
 pub(crate) use metadata::MetadataCredentials;
 pub(crate) use profile::{PROFILE_SECTION, Profile};
@@ -33,7 +37,8 @@ use crate::credentials::{BoxFuture, Credentials, ProvideCredentials};
 use crate::env::Environment;
 use crate::{Error, Result};
 use federation::{Federated, OidcSts, PodIdentity};
-use temporary::{Renewing, SourceHttp, TokenSource};
+use temporary::TokenSource;
+pub(crate) use temporary::{Renewing, SourceHttp};
 
 /// Access-key variables, in the order they are read: the SDK's own, then the alias the vendor's samples use.
 const ENV_AK: [&str; 2] = ["HUAWEICLOUD_SDK_AK", "CLOUD_SDK_AK"];

@@ -362,8 +362,9 @@ impl SourceHttp {
         Error::credentials(format!("{}: {what}", self.label))
     }
 
-    /// Sends a JSON `body` to `url`; the answer's headers and body. Error answers are quoted shortened and
-    /// redacted, without the header values sent nor `secrets` (what the body carries), should they echo them.
+    /// Sends a JSON `body` to `url` unsigned, as the SDK sends `call`; the answer's headers and body. Error
+    /// answers are quoted shortened and redacted, without the header values sent nor `secrets` (what the body
+    /// carries), should they echo them.
     pub(crate) async fn post_json(
         &self,
         url: Url,
@@ -372,30 +373,65 @@ impl SourceHttp {
         secrets: &[&SecretString],
         call: UnsignedCall,
     ) -> Result<(reqwest::header::HeaderMap, bytes::Bytes)> {
-        let headers_sent: Vec<&SecretString> = headers.iter().map(|(_, v)| *v).collect();
+        let sent = Sent {
+            headers,
+            body,
+            secrets,
+            content_type: call.content_type(),
+        };
+        self.send(url, sent, CallAuth::Unsigned(call), call.operation())
+            .await
+    }
+
+    /// Sends a JSON `body` to `url` signed with `credentials` (from `renewer`), as IAM and STS calls made
+    /// as the caller are (assuming an agency); like [`SourceHttp::post_json`] otherwise.
+    pub(crate) async fn post_signed(
+        &self,
+        url: Url,
+        body: &Value,
+        credentials: Credentials,
+        renewer: std::sync::Arc<dyn ProvideCredentials>,
+        operation: &'static str,
+    ) -> Result<(reqwest::header::HeaderMap, bytes::Bytes)> {
+        let sent = Sent {
+            headers: &[],
+            body,
+            secrets: &[],
+            content_type: "application/json;charset=UTF-8",
+        };
+        let auth = CallAuth::Signed {
+            credentials,
+            project_id: None,
+            renewer: Some(renewer),
+        };
+        self.send(url, sent, auth, operation).await
+    }
+
+    async fn send(
+        &self,
+        url: Url,
+        sent: Sent<'_>,
+        auth: CallAuth,
+        operation: &'static str,
+    ) -> Result<(reqwest::header::HeaderMap, bytes::Bytes)> {
         use secrecy::ExposeSecret as _;
         let mut request = reqwest::Request::new(reqwest::Method::POST, url);
         let head = request.headers_mut();
         head.insert(
             reqwest::header::CONTENT_TYPE,
-            reqwest::header::HeaderValue::from_static(call.content_type()),
+            reqwest::header::HeaderValue::from_static(sent.content_type),
         );
-        for (name, value) in headers {
+        for (name, value) in sent.headers {
             let mut value = reqwest::header::HeaderValue::from_str(value.expose_secret())
                 .map_err(|_| self.failed(format_args!("the {name} value is not a valid header")))?;
             value.set_sensitive(true);
             head.insert(*name, value);
         }
-        *request.body_mut() = Some(body.to_string().into());
+        *request.body_mut() = Some(sent.body.to_string().into());
         let mut outcome = Outcome::default();
         let response = match self
             .transport()?
-            .send(
-                request,
-                &CallAuth::Unsigned(call),
-                call.operation(),
-                &mut outcome,
-            )
+            .send(request, &auth, operation, &mut outcome)
             .await
         {
             Ok(response) => response,
@@ -412,11 +448,28 @@ impl SourceHttp {
         let headers = response.headers().clone();
         let body = response.bytes().await.unwrap_or_default();
         if !(200..300).contains(&status) {
-            let sent: Vec<&SecretString> = headers_sent.iter().chain(secrets).copied().collect();
-            return Err(self.failed(format_args!("answered {status}: {}", quoted(&body, &sent))));
+            let secrets: Vec<&SecretString> = sent
+                .headers
+                .iter()
+                .map(|(_, v)| *v)
+                .chain(sent.secrets.iter().copied())
+                .collect();
+            return Err(self.failed(format_args!(
+                "answered {status}: {}",
+                quoted(&body, &secrets)
+            )));
         }
         Ok((headers, body))
     }
+}
+
+/// What one call sends besides its URL and authentication.
+struct Sent<'a> {
+    headers: &'a [(&'static str, &'a SecretString)],
+    body: &'a Value,
+    /// Secrets the body carries, scrubbed from quoted error answers.
+    secrets: &'a [&'a SecretString],
+    content_type: &'static str,
 }
 
 #[cfg(test)]

@@ -156,11 +156,21 @@ fn cache_entry(
 ) -> anyhow::Result<Option<(CredentialCache, CacheKey)>> {
     let env = Environment::process();
     let token = super::common::token(global)?;
-    let identity = match &token {
-        Some(token) => Some((CacheKey::token_identity(token), None)),
+    let identity = match (&token, &global.profile) {
+        (Some(token), _) => Some((CacheKey::token_identity(token), None)),
+        // A KooCLI profile is the identity: its file and name (its keys may rotate under KooCLI).
+        (None, Some(profile)) => {
+            let file = env
+                .get("HUAWEICLOUD_CONFIG_FILE")
+                .unwrap_or_else(|| "~/.hcloud/config.json".to_owned());
+            Some((
+                format!("koocli:{}", serde_json::json!([file, profile])),
+                None,
+            ))
+        }
         // Keyed by who signs, not by the temporary key of the moment (those rotate): an access key, an
         // OIDC or IdP subject, the metadata service, a pod's subject — all read locally, no call.
-        None => LocalIdentity::of_chain(
+        (None, None) => LocalIdentity::of_chain(
             &env,
             global.region.as_deref(),
             global.iam_endpoint.as_deref(),
@@ -168,6 +178,16 @@ fn cache_entry(
         )?
         .map(|id| (id.key, id.project_id)),
     };
+    // Agencies assumed on top are part of who signs.
+    let identity = identity.map(|(key, project)| {
+        if global.agencies.is_empty() {
+            (key, project)
+        } else {
+            let agencies: Vec<Vec<String>> = global.agencies.iter().map(|a| a.to_args()).collect();
+            let agencies = serde_json::to_string(&agencies).unwrap_or_default();
+            (format!("{key}|agencies:{agencies}"), project)
+        }
+    });
     let Some((identity, local_project)) = identity else {
         tracing::info!(
             "the credential chain's identity cannot be told without a call: not caching"

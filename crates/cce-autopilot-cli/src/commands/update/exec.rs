@@ -148,8 +148,8 @@ pub fn clear_cache(cluster_id: &str) {
     }
 }
 
-/// The global options the plugin needs to reach the same service and project, in the order `--endpoint`,
-/// `--region`, `--project-id`, `--iam-endpoint`, `--timeout`, `--token-file`: values from flags or their
+/// The global options the plugin needs to reach the same service and project as the same identity, in the
+/// order `--endpoint`, `--region`, `--project-id`, `--iam-endpoint`, `--timeout`, the agencies, `--token-file`: values from flags or their
 /// environment variables alike, so that the entry keeps working in another shell. Never keys, never a
 /// token: a token file as its absolute path.
 pub fn global_args(global: &GlobalArgs) -> Vec<String> {
@@ -168,6 +168,14 @@ pub fn global_args(global: &GlobalArgs) -> Vec<String> {
             args.push(flag.to_owned());
             args.push(value.clone());
         }
+    }
+    // The same identity for kubectl's plugin: the KooCLI profile, the agencies in order.
+    if let Some(profile) = &global.profile {
+        args.push("--profile".to_owned());
+        args.push(profile.clone());
+    }
+    for agency in &global.agencies {
+        args.extend(agency.to_args());
     }
     if let Some(file) = &global.token_file {
         // kubectl runs the plugin from its own working directory.
