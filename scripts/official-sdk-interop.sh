@@ -9,9 +9,12 @@
 #       for bad ID tokens, and renews expired temporary credentials by itself;
 #   (c) our CLI, given the same variables, gets its certificate from each of those sources with the same identity
 #       requests as the SDK (per request: method, path, headers, body keys, from the emulators' request logs),
-#       and is refused for the same bad ID tokens (exit 3, the reason on stderr, the token not).
+#       and is refused for the same bad ID tokens (exit 3, the reason on stderr, the token not);
+#   (a1-a4) the official SDK's IAM client (CreateTemporaryAccessKeyByAgency) and STS client (AssumeAgency), given a
+#       user's permanent key, get an agency's temporary credentials that the SDK's CCE client then uses, and are
+#       refused (403 IAM.0003, PAP5.0001) for a user the agency does not trust.
 # Everything runs on 127.0.0.1; the only network access is pip installing the SDK (and, for (i), PyJWT and
-# cryptography) from PyPI.
+# cryptography, and for a1-a4 huaweicloudsdkiam and huaweicloudsdksts) from PyPI.
 #
 # Usage: scripts/official-sdk-interop.sh
 # Environment (all optional):
@@ -213,9 +216,15 @@ fi
 # metadata answers 401 "Please configure Cloud Service Agency first", so the chain goes on to pod identity). Both
 # run with --admin: the first one's clock is moved (PUT /_emulator/clock-offset), and both request logs
 # (GET /_emulator/requests) give each run's requests, so that the SDK's and the CLI's can be compared.
-# PyJWT mints the ID tokens, cryptography makes the keys and reads the certificates' CN.
+# PyJWT mints the ID tokens, cryptography makes the keys and reads the certificates' CN. Then (a1-a4) the SDK's own
+# IAM client (huaweicloudsdkiam, CreateTemporaryAccessKeyByAgency) and, if PyPI has it in this version, its STS
+# client (huaweicloudsdksts, AssumeAgency) assume the agency with a user's permanent key; without the STS SDK,
+# identity_chain.py says so on an INFO line and skips a3-a4.
 setup_venv "$venv" "huaweicloudsdkcce==$sdk_version" "huaweicloudsdkcore==$sdk_version" \
-    PyJWT==2.15.1 cryptography==51.0.1
+    "huaweicloudsdkiam==$sdk_version" PyJWT==2.15.1 cryptography==51.0.1
+if ! setup_venv "$venv" "huaweicloudsdksts==$sdk_version" 2>"$work/pip-sts.err"; then
+    log "INFO no huaweicloudsdksts $sdk_version (pip: $(tail -n1 "$work/pip-sts.err")); a3-a4 will be skipped"
+fi
 idir="$work/identity"
 log "identity checks: keys, JWK Set and identity files in $idir"
 if ! sdk "$here/identity_chain.py" setup --dir "$idir" >"$work/identity-setup.out" 2>&1; then
@@ -238,6 +247,7 @@ else
             log "official SDK default credential chain, and our CLI with the same configuration -> emulators"
             sdk "$here/identity_chain.py" run --dir "$idir" --url "$identity_url" --no-metadata-url "$no_metadata_url" \
                 --region "$region" --project-id "$project_id" --cluster "$private_cluster" --cli "$cli" \
+                --user-ak "$ak" --user-sk "$sk" \
                 2>"$work/identity_chain.err" | tee "$work/identity_chain.out" || true
             collect "$work/identity_chain.out"
             grep -qE '^(PASS|FAIL) ' "$work/identity_chain.out" ||
