@@ -1260,18 +1260,18 @@ def run(args):
 
 def sts_sdk():
     """The installed huaweicloudsdksts's version if it can sit beside this huaweicloudsdkcore (the same 3.1.x
-    release: its clients import the core's internals); else None, after an INFO line saying why a3-a4 do not run."""
+    release: its clients import the core's internals); else None, after a FAIL line saying why g3-g4 cannot run."""
     from importlib.metadata import PackageNotFoundError, version
     core = version("huaweicloudsdkcore")
     try:
         sts = version("huaweicloudsdksts")
     except PackageNotFoundError:
-        info("g3-sdk-sts-assume-agency", "SKIPPED g3-g4: huaweicloudsdksts is not installed (none %s on PyPI, or pip "
+        report(False, "g3-sdk-sts-assume-agency", "huaweicloudsdksts is not installed (none %s on PyPI, or pip "
                                          "failed: see the script's log), so the STS SDK's AssumeAgency is not checked"
              % core)
         return None
     if sts != core or not sts.startswith("3.1."):
-        info("g3-sdk-sts-assume-agency", "SKIPPED g3-g4: huaweicloudsdksts %s does not match huaweicloudsdkcore %s"
+        report(False, "g3-sdk-sts-assume-agency", "huaweicloudsdksts %s does not match huaweicloudsdkcore %s"
              % (sts, core))
         return None
     return sts
