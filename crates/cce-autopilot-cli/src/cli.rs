@@ -65,6 +65,7 @@ pub enum Command {
 }
 
 /// `emulator …`
+#[cfg(feature = "emulator")]
 #[derive(Debug, Subcommand)]
 pub enum EmulatorCommand {
     /// Serve the emulator until SIGINT/SIGTERM. First stdout line: the base URL.
