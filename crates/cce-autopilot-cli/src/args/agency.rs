@@ -6,6 +6,7 @@ use std::ffi::OsString;
 use std::time::Duration;
 
 use cce_autopilot::Agency;
+use cce_autopilot_kubeconfig::managed::{AgencyMark, IdentityMark};
 
 /// One `--agency` with its options.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -72,6 +73,36 @@ impl AgencyArg {
         }
         args
     }
+}
+
+impl From<&AgencyArg> for AgencyMark {
+    fn from(a: &AgencyArg) -> Self {
+        AgencyMark::new(&a.name, a.domain_id.clone(), a.domain_name.clone()).with_session(
+            a.duration
+                .map(|d| u32::try_from(d.as_secs()).unwrap_or(u32::MAX)),
+            a.session_name.clone(),
+        )
+    }
+}
+
+impl From<&AgencyMark> for AgencyArg {
+    fn from(a: &AgencyMark) -> Self {
+        AgencyArg {
+            name: a.name.clone(),
+            domain_id: a.domain_id.clone(),
+            domain_name: a.domain_name.clone(),
+            duration: a.duration_secs.map(|s| Duration::from_secs(u64::from(s))),
+            session_name: a.session_name.clone(),
+        }
+    }
+}
+
+/// The identity of a profile and agencies, as owner marks record it (`None`: the default chain).
+pub fn identity_of(profile: Option<&String>, agencies: &[AgencyArg]) -> Option<IdentityMark> {
+    IdentityMark::of(
+        profile.cloned(),
+        agencies.iter().map(AgencyMark::from).collect(),
+    )
 }
 
 /// The agencies of a command line (the program name first), in order; an `--agency-*` option before any

@@ -12,7 +12,7 @@ use cce_autopilot::Access;
 use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, ValueEnum};
 
-pub use agency::{AgencyArg, agencies_in};
+pub use agency::{AgencyArg, agencies_in, identity_of};
 pub use values::{
     DEFAULT_TIMEOUT, MAX_HORIZON, MAX_TIMEOUT, parse_cert_duration, parse_duration, parse_offset,
     parse_timeout,
@@ -71,6 +71,11 @@ pub struct GlobalArgs {
 }
 
 impl GlobalArgs {
+    /// The identity of `--profile` and the agencies, as owner marks record it (`None`: the default chain).
+    pub fn identity(&self) -> Option<cce_autopilot_kubeconfig::managed::IdentityMark> {
+        identity_of(self.profile.as_ref(), &self.agencies)
+    }
+
     /// `--timeout`, else `default`.
     pub fn timeout_or(&self, default: Duration) -> Duration {
         self.timeout.unwrap_or(default)

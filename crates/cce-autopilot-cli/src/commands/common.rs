@@ -70,8 +70,8 @@ pub fn build_client(global: &GlobalArgs, timeout: Duration) -> anyhow::Result<Cl
     Ok(builder.timeout(timeout).build()?)
 }
 
-/// [`build_client`] for the service an owner mark names (its endpoint, project and region), whatever the
-/// global options say: `prune` and `refresh` ask exactly where an entry came from.
+/// [`build_client`] for the service and identity an owner mark names (its endpoint, project, region, profile
+/// and agencies), whatever the global options say: `prune` and `refresh` ask exactly where an entry came from.
 pub fn build_client_for(
     global: &GlobalArgs,
     timeout: Duration,
@@ -81,6 +81,18 @@ pub fn build_client_for(
     at.endpoint = mark.endpoint.clone().or(at.endpoint);
     at.project_id = mark.project_id.clone().or(at.project_id);
     at.region = mark.region.clone().or(at.region);
+    // As the identity the entry was written for: its profile and agencies, or the default chain.
+    at.profile = mark.identity.as_ref().and_then(|i| i.profile.clone());
+    at.agencies = mark
+        .identity
+        .as_ref()
+        .map(|i| {
+            i.agencies
+                .iter()
+                .map(crate::args::AgencyArg::from)
+                .collect()
+        })
+        .unwrap_or_default();
     build_client(&at, timeout)
 }
 

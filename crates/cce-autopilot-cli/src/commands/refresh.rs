@@ -45,10 +45,11 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<crate
     let paths = kubeconfig_paths(&args.file)?;
     let set = KubeconfigSet::load(&paths).map_err(file_error)?;
     let now = OffsetDateTime::now_utc();
-    // One fetch per cluster, however many of its users are due.
-    let mut due: BTreeMap<String, OwnerMark> = BTreeMap::new();
+    // One fetch per cluster and identity, however many of its users are due.
+    let mut due: BTreeMap<(String, String), OwnerMark> = BTreeMap::new();
     for entry in expiry::expiring(&set, args.within, now) {
-        due.entry(entry.mark.cluster_id.clone())
+        let identity = serde_json::to_string(&entry.mark.identity).unwrap_or_default();
+        due.entry((entry.mark.cluster_id.clone(), identity))
             .or_insert(entry.mark);
     }
     if due.is_empty() {
@@ -73,7 +74,7 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<crate
     if args.file.dry_run {
         // Nothing is fetched: say what a real run would renew.
         if args.file.format == crate::args::ReportFormat::Text {
-            for (id, mark) in &due {
+            for ((id, _), mark) in &due {
                 say!(
                     "dry run: would renew the certificate of cluster {}; nothing was fetched or written",
                     mark.cluster_name.as_deref().unwrap_or(id)
@@ -83,7 +84,7 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<crate
             let mut report = cce_autopilot_kubeconfig::MergeReport::default();
             report.dry_run = true;
             let plan = RefreshPlan {
-                would_refresh: due.keys().cloned().collect(),
+                would_refresh: due.keys().map(|(id, _)| id.clone()).collect(),
             };
             report::print(&report, &paths, args.file.format, plan)?;
         }
@@ -98,7 +99,7 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<crate
     let merged = set.merged();
     let mut entries = Vec::new();
     let mut failures = Vec::new();
-    for (id, mark) in &due {
+    for ((id, _), mark) in &due {
         let built = async {
             let duration = match (args.duration, mark.duration) {
                 (Some(d), _) => d,
@@ -112,7 +113,7 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<crate
                 merged.clusters.iter().find(|c: &&NamedCluster| {
                     c.owner_mark()
                         .and_then(OwnerMark::from_value)
-                        .is_some_and(|m| m.same_cluster(mark) && m.access == access.context_name())
+                        .is_some_and(|m| m.same_owner(mark) && m.access == access.context_name())
                 })
             };
             let access = match (
@@ -137,7 +138,8 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<crate
                         .clone()
                         .unwrap_or_else(|| client.endpoint().to_owned()),
                     mark.region.clone(),
-                );
+                )
+                .with_identity(mark.identity.clone());
             ClusterEntries::build(target, &cert.kubeconfig, &opts).map_err(anyhow::Error::new)
         }
         .await;

@@ -44,6 +44,7 @@ pub async fn run(global: &GlobalArgs, args: RemoveArgs) -> anyhow::Result<crate:
     let set = KubeconfigSet::load(&paths).map_err(file_error)?;
     let marks = managed::marked_clusters(&set);
     let accesses = args.access.map(|a| a.contexts().to_vec());
+    let global_identity = global.identity();
     let mut removals = Vec::new();
     for query in &args.clusters.cluster {
         let mark = match from_marks(&marks, query)? {
@@ -51,7 +52,12 @@ pub async fn run(global: &GlobalArgs, args: RemoveArgs) -> anyhow::Result<crate:
             // Not in the file under that name: the service may know it (by name or alias).
             None => from_service(global, query).await?,
         };
-        removals.push(Removal::only(mark, accesses.clone()));
+        let removal = Removal::only(mark, accesses.clone());
+        // With --profile or --agency, only that identity's entries; without, every identity's.
+        removals.push(match global_identity.clone() {
+            Some(identity) => removal.of_identity(Some(identity)),
+            None => removal,
+        });
     }
     let opts = update_options(&args.file);
     let remove_paths = paths.clone();

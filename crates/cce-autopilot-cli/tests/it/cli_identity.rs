@@ -427,3 +427,107 @@ fn koocli_profiles_sign_as_their_keys_or_their_agency_and_encrypted_ones_say_how
     let out = whoami("nobody");
     assert!(String::from_utf8_lossy(&out.stderr).contains("admin, deployer, locked"));
 }
+
+/// `kubectl auth whoami` through `context` of `config`: the user name the API server sees.
+fn kubectl_whoami(home: &Path, config: &Path, context: &str) -> Result<String, String> {
+    let out = std::process::Command::new(crate::plugin_support::KUBECTL)
+        .env_clear()
+        .env("HOME", home)
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("CCE_AUTOPILOT_METADATA_DISABLED", "1")
+        .args(["--kubeconfig"])
+        .arg(config)
+        .args([
+            "--context",
+            context,
+            "auth",
+            "whoami",
+            "-o",
+            "jsonpath={.status.userInfo.username}",
+        ])
+        .output()
+        .unwrap();
+    if out.status.success() {
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    } else {
+        Err(String::from_utf8_lossy(&out.stderr).into_owned())
+    }
+}
+
+#[test]
+fn an_admin_entry_and_an_agency_entry_of_one_cluster_live_side_by_side() {
+    let emu = start(Emulator::builder().identity_file(fixture("world.yaml")));
+    let home = tempfile::tempdir().unwrap();
+    let config = home.path().join("config");
+    let agency = ["--agency", "ci-deployer", "--agency-domain-id", ACCOUNT];
+    let run = |extra: &[&str], args: &[&str]| {
+        let out = cli(home.path())
+            .env("HUAWEICLOUD_SDK_AK", demo::ACCESS_KEY)
+            .env("HUAWEICLOUD_SDK_SK", demo::SECRET_KEY)
+            .env("HUAWEICLOUD_SDK_STS_ENDPOINT", emu.url())
+            .env("KUBECONFIG", &config)
+            .args(args)
+            .args(extra)
+            .args(["--endpoint", emu.url(), "--project-id", emu.project_id()])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let update = [
+        "kubeconfig",
+        "update",
+        "--cluster",
+        "demo-private",
+        "--set-current-context=false",
+    ];
+    run(&[], &update);
+    run(&agency, &update);
+    let admin = "cce_127.0.0.1_demo-private_internal";
+    let deployer = "cce_127.0.0.1_demo-private_agency-ci-deployer_internal";
+    let alice = kubectl_whoami(home.path(), &config, admin).unwrap();
+    let session = kubectl_whoami(home.path(), &config, deployer).unwrap();
+    assert_eq!(session, "5f4e3d2c1b0a49382716f5e4d3c2b1a0:cce-autopilot");
+    assert_ne!(alice, session);
+    // Re-running either update leaves the other's entries as they were.
+    let entry = |name: &str| {
+        let doc: serde_json::Value =
+            serde_saphyr::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+        doc["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["name"] == name)
+            .cloned()
+    };
+    let deployer_user = "cce_127.0.0.1_demo-private_agency-ci-deployer_user";
+    let before = entry(deployer_user).expect("the agency's user entry");
+    run(&[], &update);
+    assert_eq!(entry(deployer_user), Some(before));
+    let admin_before = entry("cce_127.0.0.1_demo-private_user").expect("the admin's user entry");
+    run(&agency, &update);
+    assert_eq!(entry("cce_127.0.0.1_demo-private_user"), Some(admin_before));
+    // A refresh renews each entry as the identity it was written for, whatever the command line says.
+    let cert_of = |name: &str| entry(name).unwrap()["user"]["client-certificate-data"].clone();
+    let admin_user = "cce_127.0.0.1_demo-private_user";
+    let (old_admin, old_deployer) = (cert_of(admin_user), cert_of(deployer_user));
+    run(&[], &["kubeconfig", "refresh", "--within", "3650d"]);
+    assert_ne!(cert_of(admin_user), old_admin);
+    assert_ne!(cert_of(deployer_user), old_deployer);
+    assert_eq!(kubectl_whoami(home.path(), &config, admin).unwrap(), alice);
+    assert_eq!(
+        kubectl_whoami(home.path(), &config, deployer).unwrap(),
+        session
+    );
+    // Removing the agency's entries leaves the admin's working.
+    run(
+        &agency,
+        &["kubeconfig", "remove", "--cluster", "demo-private"],
+    );
+    assert_eq!(entry(deployer_user), None);
+    assert!(kubectl_whoami(home.path(), &config, deployer).is_err());
+    assert_eq!(kubectl_whoami(home.path(), &config, admin).unwrap(), alice);
+}

@@ -35,6 +35,8 @@ pub struct Target {
     pub endpoint: Option<String>,
     /// The region, when one is configured.
     pub region: Option<String>,
+    /// Who the entries' credentials sign as, when not the default chain.
+    pub identity: Option<super::identity::IdentityMark>,
 }
 
 impl Target {
@@ -64,6 +66,13 @@ impl Target {
         self.project_id = Some(project_id.into());
         self.endpoint = Some(endpoint.into());
         self.region = region;
+        self
+    }
+
+    /// With the identity the entries' credentials sign as (`None`: the default chain).
+    #[must_use]
+    pub fn with_identity(mut self, identity: Option<super::identity::IdentityMark>) -> Self {
+        self.identity = identity;
         self
     }
 }

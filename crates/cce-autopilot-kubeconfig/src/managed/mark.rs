@@ -2,7 +2,8 @@
 //! cluster, access, project and service it stands for — what renames, removal, pruning and refreshing need.
 //!
 //! Version 2 (written now): `version`, `cluster-id`, `cluster-name`, `access`, `project-id`, `endpoint`,
-//! `region`, `duration`, `credential`. Version 1 (written by cce-autopilot 0.1 before names):
+//! `region`, `duration`, `credential`, and `identity` when the entry's credentials are not the default
+//! chain's ([`super::identity`]). Version 1 (written by cce-autopilot 0.1 before names):
 //! `cluster-id` and `access` only; it is read, and rewritten as version 2 when the entry is next merged.
 
 use serde::{Deserialize, Serialize};
@@ -52,6 +53,9 @@ pub struct OwnerMark {
     /// For a user entry: `static` (the certificate is embedded) or `exec` (the plugin fetches it).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub credential: Option<String>,
+    /// Who the entry's credentials sign as, when not the default credential chain.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identity: Option<super::identity::IdentityMark>,
     /// Fields of a later version.
     #[serde(flatten)]
     pub extra: UnknownFields,
@@ -74,6 +78,7 @@ impl OwnerMark {
             region: None,
             duration: None,
             credential: None,
+            identity: None,
             extra: UnknownFields::new(),
         }
     }
@@ -103,6 +108,12 @@ impl OwnerMark {
     /// Whether this mark was written by an earlier version and will be rewritten when merged.
     pub fn is_legacy(&self) -> bool {
         self.version < MARK_VERSION
+    }
+
+    /// Whether both marks are of the same cluster (see [`OwnerMark::same_cluster`]) and the same identity:
+    /// whose entries these are, for renames and removals.
+    pub fn same_owner(&self, other: &OwnerMark) -> bool {
+        self.same_cluster(other) && self.identity == other.identity
     }
 
     /// Whether both marks stand for the same cluster of the same service: the same id, and — where both

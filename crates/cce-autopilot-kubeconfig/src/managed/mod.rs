@@ -12,12 +12,14 @@
 
 mod build;
 mod fields;
+mod identity;
 mod mark;
 mod naming;
 mod plan;
 mod remove;
 
 pub use build::{AccessChoice, ClusterEntries, EntryOptions, Target, select_access};
+pub use identity::{AgencyMark, IdentityMark};
 pub use mark::{MARK_VERSION, OwnerMark};
 pub use naming::{Naming, name_part, name_scope};
 pub use plan::{MergeOutcome, MergeRequest, Merged, merge};

@@ -118,7 +118,7 @@ impl Existing<'_> {
             .iter()
             .find(|e| {
                 e.owner().is_some_and(|m| {
-                    m.same_cluster(mark) && access.is_none_or(|a| m.access == a.context_name())
+                    m.same_owner(mark) && access.is_none_or(|a| m.access == a.context_name())
                 })
             })
             .map(|e| e.name().to_owned())
@@ -191,6 +191,10 @@ pub(crate) fn names(
                 naming.scope
             ));
         }
+    }
+    // Another identity's entries of the cluster get names of their own; the default chain's keep theirs.
+    if let Some(identity) = &entries.target.identity {
+        base = format!("{base}_{}", identity.label());
     }
     let default_entry = |access: Access| match &naming.alias {
         Some(alias) if both => format!("{alias}-{access}"),

@@ -131,13 +131,15 @@ fn mark_of(entries: &ClusterEntries) -> OwnerMark {
         endpoint: t.endpoint.clone(),
         region: t.region.clone(),
         duration: entries.duration,
+        identity: t.identity.clone(),
         ..OwnerMark::new(&t.cluster_id, "")
     }
 }
 
-/// Whether an entry's mark makes it one of `mark`'s for `access` (`None`: any access, as for users).
+/// Whether an entry's mark makes it one of `mark`'s — the same cluster and identity — for `access` (`None`:
+/// any access, as for users). Entries of another identity of the same cluster are someone else's.
 fn owned_by(entry_mark: Option<&OwnerMark>, mark: &OwnerMark, access: Option<&str>) -> bool {
-    entry_mark.is_some_and(|m| m.same_cluster(mark) && access.is_none_or(|a| m.access == a))
+    entry_mark.is_some_and(|m| m.same_owner(mark) && access.is_none_or(|a| m.access == a))
 }
 
 /// A plan being built on a read of the files.
@@ -243,7 +245,7 @@ impl Work<'_> {
         }
         let legacy = self.existing().contexts.iter().any(|c| {
             c.owner()
-                .is_some_and(|m| m.is_legacy() && m.same_cluster(mark))
+                .is_some_and(|m| m.is_legacy() && m.same_owner(mark))
         });
         if legacy {
             self.plan.report.notes.push(format!(
@@ -445,6 +447,7 @@ impl Work<'_> {
 fn takes_over(owner: Option<&OwnerMark>, mark: &OwnerMark) -> bool {
     owner.is_some_and(|o| {
         o.cluster_id != mark.cluster_id
+            && o.identity == mark.identity
             && o.cluster_name.is_some()
             && o.cluster_name == mark.cluster_name
             && o.project_id.is_some()

@@ -22,6 +22,8 @@ pub struct Removal {
     pub cluster: OwnerMark,
     /// Only these accesses (the user goes once no context of ours uses it); `None` for all.
     pub accesses: Option<Vec<Access>>,
+    /// Only the entries of this identity (`Some(None)`: the default chain's); `None`: of every identity.
+    pub identity: Option<Option<super::identity::IdentityMark>>,
 }
 
 impl Removal {
@@ -30,6 +32,7 @@ impl Removal {
         Removal {
             cluster: mark,
             accesses: None,
+            identity: None,
         }
     }
 
@@ -38,11 +41,24 @@ impl Removal {
         Removal {
             cluster: mark,
             accesses,
+            identity: None,
         }
+    }
+
+    /// Only the entries of `identity` (`None`: the default chain's).
+    #[must_use]
+    pub fn of_identity(mut self, identity: Option<super::identity::IdentityMark>) -> Self {
+        self.identity = Some(identity);
+        self
     }
 
     fn selects(&self, mark: &OwnerMark, kind: EntryKind) -> bool {
         if !mark.same_cluster(&self.cluster) {
+            return false;
+        }
+        if let Some(identity) = &self.identity
+            && mark.identity != *identity
+        {
             return false;
         }
         match (&self.accesses, kind) {

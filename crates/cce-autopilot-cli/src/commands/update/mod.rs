@@ -42,7 +42,10 @@ use clap::Args;
 /// owns (server, CA, TLS settings, the certificate and key or the exec block, the context's cluster
 /// and user): a namespace, a proxy-url or any field you added stays. Entries it wrote earlier for the
 /// same cluster under other names (another --alias, an id) are renamed, not duplicated. A name held
-/// by an entry it did not write for this cluster is an error (exit 6) unless --force.
+/// by an entry it did not write for this cluster is an error (exit 6) unless --force. Under --profile or
+/// --agency the names carry the identity (cce_<SCOPE>_<NAME>_<IDENTITY>_…, e.g. agency-ops), so that
+/// one identity's entries of a cluster sit beside another's: each is renamed, refreshed (as its own
+/// identity) and removed (remove with the same --profile/--agency) apart from the others.
 ///
 /// Exit codes: 0 done; 2 bad flags, an unknown or ambiguous cluster name, or an access the cluster
 /// lacks; 3 credentials; 4 service; 5 network; 6 kubeconfig file (unparsable, locked, name
@@ -219,7 +222,8 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<crate:
         let built = answer.and_then(|kubeconfig| {
             let target = Target::new(&resolved.id)
                 .with_name(resolved.name.clone())
-                .with_service(&project_id, &endpoint, global.region.clone());
+                .with_service(&project_id, &endpoint, global.region.clone())
+                .with_identity(global.identity());
             let exec = match args.exec {
                 true => {
                     let primary = managed::select_access(&kubeconfig, choice)
