@@ -145,11 +145,24 @@ impl Client {
             >,
     {
         let outcome = ctx.outcome.clone();
+        // KooCLI's SSO credentials carry no expiry: a refusal is the sign that they are stale.
+        let sso = matches!(&ctx.auth, CallAuth::Signed { credentials, .. }
+            if credentials.source() == "koocli:SSO");
         let result = CALL.scope(ctx, call).await;
         let outcome = std::mem::take(&mut *lock(&outcome));
         match result {
             Ok(value) => Ok(value),
-            Err(e) => Err(crate::mapping::operation_error(e, &outcome, &self.endpoint, what).await),
+            Err(e) => {
+                let error =
+                    crate::mapping::operation_error(e, &outcome, &self.endpoint, what).await;
+                if sso && error.status() == Some(401) {
+                    return Err(Error::credentials(format!(
+                        "the SSO credentials of the KooCLI profile were refused (they carry no expiry, so they \
+                         may have expired): run `hcloud configure sso` to renew them ({error})"
+                    )));
+                }
+                Err(error)
+            }
         }
     }
 }

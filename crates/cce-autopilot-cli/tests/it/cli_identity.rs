@@ -371,6 +371,8 @@ fn koocli_profiles_sign_as_their_keys_or_their_agency_and_encrypted_ones_say_how
              "secretAccessKey": demo::SECRET_KEY, "region": "cn-north-4"},
             {"name": "deployer", "mode": "AssumeRole", "accessKeyId": demo::ACCESS_KEY,
              "secretAccessKey": demo::SECRET_KEY, "agencyName": "ci-deployer", "agencyDomainId": ACCOUNT},
+            {"name": "sso", "mode": "SSO", "ssoAuth": {"stsToken": {"accessKeyId": "SSOSTALEAK0000000001",
+             "secretAccessKey": "stale-secret", "securityToken": "stale-token"}}},
             {"name": "locked", "mode": "AKSK", "accessKeyId": "dGhpcyBpcyBlbmNyeXB0ZWQ=",
              "secretAccessKey": "c2VjcmV0"}
         ]})
@@ -424,8 +426,29 @@ fn koocli_profiles_sign_as_their_keys_or_their_agency_and_encrypted_ones_say_how
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(3), "{stderr}");
     assert!(stderr.contains("--cli-auth-encrypt=false"), "{stderr}");
+    // SSO credentials carry no expiry: refused, they say how to renew them.
+    let out = cli(home.path())
+        .env("HUAWEICLOUD_CONFIG_FILE", &config)
+        .args([
+            "--profile",
+            "sso",
+            "kubeconfig",
+            "get",
+            "--cluster",
+            PRIVATE_CLUSTER_ID,
+        ])
+        .args(["--endpoint", emu.url(), "--project-id", emu.project_id()])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(3), "{stderr}");
+    assert!(stderr.contains("hcloud configure sso"), "{stderr}");
+    assert!(
+        !stderr.contains("stale-secret") && !stderr.contains("stale-token"),
+        "{stderr}"
+    );
     let out = whoami("nobody");
-    assert!(String::from_utf8_lossy(&out.stderr).contains("admin, deployer, locked"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("admin, deployer, sso, locked"));
 }
 
 /// `kubectl auth whoami` through `context` of `config`: the user name the API server sees.
