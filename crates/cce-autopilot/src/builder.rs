@@ -35,6 +35,8 @@ pub struct ClientBuilder {
     sts_endpoint: Option<String>,
     agencies: Vec<chain::Agency>,
     koocli_profile: Option<String>,
+    /// `HUAWEICLOUD_PROFILE` is not read (the caller resolved it, or wants the default chain).
+    no_profile_var: bool,
     retry: Option<RetryConfig>,
     connect_timeout: Option<Duration>,
     timeout: Option<Duration>,
@@ -100,6 +102,13 @@ impl ClientBuilder {
     /// the SDK's chain; without it, `HUAWEICLOUD_PROFILE` names one. Explicit credentials and a token win.
     pub fn profile(mut self, name: impl Into<String>) -> Self {
         self.koocli_profile = Some(name.into());
+        self
+    }
+
+    /// Ignores `HUAWEICLOUD_PROFILE`: the default chain (or [`ClientBuilder::profile`]) decides, whatever the
+    /// environment names — for a caller that resolved the variable itself.
+    pub fn ignore_profile_variable(mut self) -> Self {
+        self.no_profile_var = true;
         self
     }
 
@@ -186,7 +195,11 @@ impl ClientBuilder {
             (None, None) => self
                 .koocli_profile
                 .clone()
-                .or_else(|| env.get(chain::koocli::PROFILE_VAR))
+                .or_else(|| {
+                    (!self.no_profile_var)
+                        .then(|| env.get(chain::koocli::PROFILE_VAR))
+                        .flatten()
+                })
                 .map(|name| chain::koocli::select(&name, env, metadata.clone()))
                 .transpose()?,
             _ => None,
@@ -209,7 +222,8 @@ impl ClientBuilder {
         let http = self.http_clients()?;
         // The profile file is read only when something may come from it: credentials, the project id, or
         // the IAM endpoint used to look the project id up.
-        let explicit_auth = self.token.is_some() || self.credentials.is_some();
+        // A KooCLI profile replaces the SDK's sources, its file included.
+        let explicit_auth = self.token.is_some() || self.credentials.is_some() || koocli.is_some();
         let explicit_project =
             self.project_id.is_some() || env.get("HUAWEICLOUD_SDK_PROJECT_ID").is_some();
         let profile = if explicit_auth && explicit_project {
@@ -282,17 +296,30 @@ impl ClientBuilder {
         });
         // The project: the builder's, else HUAWEICLOUD_SDK_PROJECT_ID, else a KooCLI profile's, else the SDK
         // profile file's or IAM's (see ProjectResolver).
-        let project = ProjectResolver::new(
-            self.project_id
-                .clone()
-                .or_else(|| env.get("HUAWEICLOUD_SDK_PROJECT_ID"))
-                .or_else(|| koocli.as_ref().and_then(|k| k.project_id.clone())),
-            region.clone(),
-            self.iam_endpoint.clone(),
-            profile.as_ref(),
-            env,
-            shared.clone(),
-        )?;
+        // With agencies, the project is the agency's account's: configured ones (the variable, the profile
+        // files) are the caller's, so only the builder's counts; else IAM is asked with the agency's keys.
+        let project = if agencies.is_empty() {
+            ProjectResolver::new(
+                self.project_id
+                    .clone()
+                    .or_else(|| env.get("HUAWEICLOUD_SDK_PROJECT_ID"))
+                    .or_else(|| koocli.as_ref().and_then(|k| k.project_id.clone())),
+                region.clone(),
+                self.iam_endpoint.clone(),
+                profile.as_ref(),
+                env,
+                shared.clone(),
+            )?
+        } else {
+            ProjectResolver::new(
+                self.project_id.clone(),
+                region.clone(),
+                self.iam_endpoint.clone(),
+                None,
+                &env.without("HUAWEICLOUD_SDK_PROJECT_ID"),
+                shared.clone(),
+            )?
+        };
         let base = endpoint.as_str().trim_end_matches('/').to_owned();
         Ok(Client {
             generated: Generated::new_with_client(

@@ -146,8 +146,9 @@ impl Client {
     {
         let outcome = ctx.outcome.clone();
         // KooCLI's SSO credentials carry no expiry: a refusal is the sign that they are stale.
-        let sso = matches!(&ctx.auth, CallAuth::Signed { credentials, .. }
-            if credentials.source() == "koocli:SSO");
+        let sso = self.agencies.is_empty()
+            && matches!(&ctx.auth, CallAuth::Signed { credentials, .. }
+                if credentials.source() == "koocli:SSO");
         let result = CALL.scope(ctx, call).await;
         let outcome = std::mem::take(&mut *lock(&outcome));
         match result {

@@ -39,6 +39,15 @@ impl Environment {
         self
     }
 
+    /// The same environment without variable `name` (turns a process environment into a snapshot of it).
+    pub fn without(&self, name: &str) -> Self {
+        let mut env = self.clone();
+        env.vars
+            .get_or_insert_with(|| std::env::vars().collect())
+            .remove(name);
+        env
+    }
+
     /// The same environment with another home directory (where `~/.huaweicloud` is looked for).
     pub fn home(mut self, home: impl Into<PathBuf>) -> Self {
         self.home = Some(home.into());

@@ -53,9 +53,10 @@ impl AgencyArg {
         })
     }
 
-    /// The options that give this agency again, in order (for an exec entry).
+    /// The options that give this agency again, in order (for an exec entry), as `--flag=value`: a value
+    /// that starts with `-` stays a value.
     pub fn to_args(&self) -> Vec<String> {
-        let mut args = vec!["--agency".to_owned(), self.name.clone()];
+        let mut args = vec![format!("--agency={}", self.name)];
         let options = [
             ("--agency-domain-id", self.domain_id.clone()),
             ("--agency-domain-name", self.domain_name.clone()),
@@ -67,8 +68,7 @@ impl AgencyArg {
         ];
         for (flag, value) in options {
             if let Some(value) = value {
-                args.push(flag.to_owned());
-                args.push(value);
+                args.push(format!("{flag}={value}"));
             }
         }
         args
@@ -200,14 +200,10 @@ mod tests {
         assert_eq!(
             got[1].to_args(),
             [
-                "--agency",
-                "b",
-                "--agency-domain-name",
-                "Y",
-                "--agency-duration",
-                "7200s",
-                "--agency-session-name",
-                "s1"
+                "--agency=b",
+                "--agency-domain-name=Y",
+                "--agency-duration=7200s",
+                "--agency-session-name=s1"
             ]
         );
         assert!(

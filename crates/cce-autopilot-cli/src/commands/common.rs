@@ -42,6 +42,13 @@ pub fn metadata_endpoint(env: &cce_autopilot::Environment) -> Option<String> {
 pub fn build_client(global: &GlobalArgs, timeout: Duration) -> anyhow::Result<Client> {
     let mut builder = Client::builder().retry(RetryConfig::default().with_max_elapsed(timeout));
     match token(global)? {
+        Some(_) if global.profile.is_some() => {
+            return Err(CliError::usage(
+                "an IAM token (--token-file or CCE_AUTOPILOT_TOKEN) and a KooCLI profile (--profile or \
+                 HUAWEICLOUD_PROFILE) both name who signs: keep one",
+            )
+            .into());
+        }
         Some(token) => builder = builder.token(token),
         None => {
             if let Some(url) = metadata_endpoint(&cce_autopilot::Environment::process()) {
@@ -61,6 +68,9 @@ pub fn build_client(global: &GlobalArgs, timeout: Duration) -> anyhow::Result<Cl
     if let Some(iam) = &global.iam_endpoint {
         builder = builder.iam_endpoint(iam);
     }
+    // clap resolved HUAWEICLOUD_PROFILE into --profile: the library must not read it again (an entry of the
+    // default chain renews as the default chain even where the variable is set).
+    builder = builder.ignore_profile_variable();
     if let Some(profile) = &global.profile {
         builder = builder.profile(profile);
     }

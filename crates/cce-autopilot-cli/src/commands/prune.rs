@@ -47,7 +47,19 @@ pub async fn run(global: &GlobalArgs, args: PruneArgs) -> anyhow::Result<crate::
             ));
             continue;
         }
-        let client = build_client_for(global, global.timeout_or(DEFAULT_TIMEOUT), &mark)?;
+        // A mark whose identity cannot be used any more (a profile gone from KooCLI's file) is one
+        // cluster that cannot be asked about, not the end of the run.
+        let client = match build_client_for(global, global.timeout_or(DEFAULT_TIMEOUT), &mark) {
+            Ok(client) => client,
+            Err(e) => {
+                unknown.push(UnknownJson {
+                    cluster_id: mark.cluster_id.clone(),
+                    cluster_name: mark.cluster_name.clone(),
+                    error: format!("{e:#}"),
+                });
+                continue;
+            }
+        };
         match client.cluster(&mark.cluster_id).send().await {
             Ok(_) => {}
             Err(e) if e.status() == Some(404) => gone.push(Removal::all(mark)),

@@ -510,7 +510,24 @@ fn an_admin_entry_and_an_agency_entry_of_one_cluster_live_side_by_side() {
     run(&[], &update);
     run(&agency, &update);
     let admin = "cce_127.0.0.1_demo-private_internal";
-    let deployer = "cce_127.0.0.1_demo-private_agency-ci-deployer_internal";
+    // The agency's names carry its label: agency-<name> and a digest of who signs.
+    let names: serde_json::Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(&config).unwrap()).unwrap();
+    let named = |list: &str, suffix: &str| {
+        names[list]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter_map(|e| e["name"].as_str())
+            .find(|n| {
+                n.starts_with("cce_127.0.0.1_demo-private_agency-ci-deployer.")
+                    && n.ends_with(suffix)
+            })
+            .unwrap_or_else(|| panic!("no {list} entry of the agency"))
+            .to_owned()
+    };
+    let deployer_context = named("contexts", "_internal");
+    let deployer = deployer_context.as_str();
     let alice = kubectl_whoami(home.path(), &config, admin).unwrap();
     let session = kubectl_whoami(home.path(), &config, deployer).unwrap();
     assert_eq!(session, "5f4e3d2c1b0a49382716f5e4d3c2b1a0:cce-autopilot");
@@ -526,7 +543,8 @@ fn an_admin_entry_and_an_agency_entry_of_one_cluster_live_side_by_side() {
             .find(|u| u["name"] == name)
             .cloned()
     };
-    let deployer_user = "cce_127.0.0.1_demo-private_agency-ci-deployer_user";
+    let deployer_user_name = named("users", "_user");
+    let deployer_user = deployer_user_name.as_str();
     let before = entry(deployer_user).expect("the agency's user entry");
     run(&[], &update);
     assert_eq!(entry(deployer_user), Some(before));

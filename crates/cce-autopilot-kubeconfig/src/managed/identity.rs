@@ -4,6 +4,7 @@
 //! renews each as its own identity — while entries of the default chain keep the names they always had.
 
 use serde::{Deserialize, Serialize};
+use sha2::Digest as _;
 
 use super::naming::name_part;
 
@@ -81,13 +82,34 @@ impl AgencyMark {
 }
 
 impl IdentityMark {
+    /// Who signs, without what does not change it (the validity asked of each agency): the profile, and each
+    /// agency's name, account and session, in order. Two marks of the same key are the same owner.
+    pub fn key(&self) -> String {
+        let agencies: Vec<_> = self
+            .agencies
+            .iter()
+            .map(|a| (&a.name, &a.domain_id, &a.domain_name, &a.session_name))
+            .collect();
+        serde_json::to_string(&(&self.profile, agencies)).unwrap_or_default()
+    }
+
+    /// Whether `a` and `b` are the same owner (`None`: the default chain).
+    pub fn same(a: Option<&IdentityMark>, b: Option<&IdentityMark>) -> bool {
+        match (a, b) {
+            (None, None) => true,
+            (Some(a), Some(b)) => a.key() == b.key(),
+            _ => false,
+        }
+    }
+
     /// The identity of `profile` and `agencies`; `None` for the default chain (neither).
     pub fn of(profile: Option<String>, agencies: Vec<AgencyMark>) -> Option<Self> {
         (profile.is_some() || !agencies.is_empty()).then_some(IdentityMark { profile, agencies })
     }
 
     /// The part of default entry names that sets this identity's entries apart: `profile-<name>`, then
-    /// `agency-<name>` for the last agency (the one that signs), joined with `.`.
+    /// `agency-<name>` for the last agency (the one that signs), joined with `.`, then 8 hex digits of
+    /// [`IdentityMark::key`], so that identities alike in those parts (another account, another chain) differ.
     pub fn label(&self) -> String {
         let mut parts = Vec::new();
         if let Some(profile) = &self.profile {
@@ -101,7 +123,8 @@ impl IdentityMark {
                 .unwrap_or_default();
             parts.push(format!("agency-{}{session}", name_part(&last.name)));
         }
-        parts.join(".")
+        let digest = sha2::Sha256::digest(self.key().as_bytes());
+        format!("{}.{}", parts.join("."), hex::encode(&digest[..4]))
     }
 }
 
@@ -117,7 +140,25 @@ mod tests {
             vec![AgencyMark::new("ops", Some("0a1b".into()), None)],
         )
         .unwrap();
-        assert_eq!(id.label(), "profile-admin.agency-ops");
+        assert!(
+            id.label().starts_with("profile-admin.agency-ops."),
+            "{}",
+            id.label()
+        );
+        // The validity asked for is not who signs; the account is.
+        let longer = IdentityMark::of(
+            Some("admin".into()),
+            vec![AgencyMark::new("ops", Some("0a1b".into()), None).with_session(Some(7200), None)],
+        );
+        assert!(IdentityMark::same(Some(&id), longer.as_ref()));
+        assert_eq!(id.label(), longer.unwrap().label());
+        let elsewhere = IdentityMark::of(
+            Some("admin".into()),
+            vec![AgencyMark::new("ops", Some("ffff".into()), None)],
+        )
+        .unwrap();
+        assert!(!IdentityMark::same(Some(&id), Some(&elsewhere)));
+        assert_ne!(id.label(), elsewhere.label());
         let json = serde_json::to_value(&id).unwrap();
         assert_eq!(json["agencies"][0]["domain-id"], "0a1b");
         assert_eq!(serde_json::from_value::<IdentityMark>(json).unwrap(), id);

@@ -113,7 +113,8 @@ impl OwnerMark {
     /// Whether both marks are of the same cluster (see [`OwnerMark::same_cluster`]) and the same identity:
     /// whose entries these are, for renames and removals.
     pub fn same_owner(&self, other: &OwnerMark) -> bool {
-        self.same_cluster(other) && self.identity == other.identity
+        self.same_cluster(other)
+            && super::identity::IdentityMark::same(self.identity.as_ref(), other.identity.as_ref())
     }
 
     /// Whether both marks stand for the same cluster of the same service: the same id, and — where both

@@ -133,6 +133,11 @@ impl Existing<'_> {
                     !o.same_cluster(mark)
                         && o.cluster_name == mark.cluster_name
                         && o.project_id != mark.project_id
+                        // Another identity's entries have names of their own.
+                        && super::identity::IdentityMark::same(
+                            o.identity.as_ref(),
+                            mark.identity.as_ref(),
+                        )
                 })
         };
         self.clusters.iter().any(|e| held(e.name(), e.owner()))

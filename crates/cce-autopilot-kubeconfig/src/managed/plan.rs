@@ -447,7 +447,7 @@ impl Work<'_> {
 fn takes_over(owner: Option<&OwnerMark>, mark: &OwnerMark) -> bool {
     owner.is_some_and(|o| {
         o.cluster_id != mark.cluster_id
-            && o.identity == mark.identity
+            && super::identity::IdentityMark::same(o.identity.as_ref(), mark.identity.as_ref())
             && o.cluster_name.is_some()
             && o.cluster_name == mark.cluster_name
             && o.project_id.is_some()

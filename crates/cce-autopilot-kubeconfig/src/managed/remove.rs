@@ -57,7 +57,7 @@ impl Removal {
             return false;
         }
         if let Some(identity) = &self.identity
-            && mark.identity != *identity
+            && !super::identity::IdentityMark::same(mark.identity.as_ref(), identity.as_ref())
         {
             return false;
         }

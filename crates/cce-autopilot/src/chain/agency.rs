@@ -158,6 +158,19 @@ impl Fetch for AssumeAgency {
             let credentials = self.base.provide_credentials().await?;
             let source = credentials.source();
             let a = &self.agency;
+            if matches!(a.domain, AgencyDomain::Id(_))
+                && credentials.security_token().is_some()
+                && a.duration_secs > 3600
+            {
+                return Err(Error::invalid(
+                    "agency duration",
+                    format!(
+                        "{} s for agency {}: STS assumes an agency for at most 3600 s with temporary \
+                         credentials (these come from {source})",
+                        a.duration_secs, a.name
+                    ),
+                ));
+            }
             let (url, body, operation) = match &a.domain {
                 AgencyDomain::Id(_) => (
                     join(&self.sts, "v5/agencies/assume")?,

@@ -124,6 +124,26 @@ impl LocalIdentity {
     }
 }
 
+impl LocalIdentity {
+    /// Who the KooCLI profile `name` signs as (see [`LocalIdentity::key`]: `koocli:[file, name, mode, access
+    /// key id, agency, account]`), from its file alone; an error when the file or the profile cannot be
+    /// read. With `metadata`, the ECS metadata endpoint an `ecsAgency` profile asks.
+    pub fn of_koocli_profile(
+        env: &Environment,
+        name: &str,
+        metadata: Option<&str>,
+    ) -> Result<Self> {
+        Ok(LocalIdentity {
+            key: format!(
+                "koocli:{}",
+                super::koocli::identity_key(name, env, metadata)?
+            ),
+            access_key: None,
+            project_id: None,
+        })
+    }
+}
+
 /// The `iss` and `sub` claims of the token `source` holds, read without verifying it; `None` when it cannot
 /// be read or is not a JWT with a text `sub`.
 fn claims(source: &TokenSource) -> Option<(Option<String>, String)> {

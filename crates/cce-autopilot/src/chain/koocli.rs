@@ -69,8 +69,8 @@ pub(crate) struct Selected {
     pub(crate) project_id: Option<String>,
 }
 
-/// The profile `name` of the KooCLI config file, or an error naming the file and what is wrong.
-pub(crate) fn select(name: &str, env: &Environment, metadata: Option<Url>) -> Result<Selected> {
+/// The config file and its profile `name`, or an error naming the file and what is wrong.
+fn load(name: &str, env: &Environment) -> Result<(PathBuf, KooProfile)> {
     let path = match env.get(CONFIG_VAR) {
         Some(path) => PathBuf::from(path),
         None => env
@@ -93,10 +93,10 @@ pub(crate) fn select(name: &str, env: &Environment, metadata: Option<Url>) -> Re
             e.line()
         ))
     })?;
-    let names: Vec<&str> = file.profiles.iter().map(|p| p.name.as_str()).collect();
+    let names: Vec<String> = file.profiles.iter().map(|p| p.name.clone()).collect();
     let profile = file
         .profiles
-        .iter()
+        .into_iter()
         .find(|p| p.name == name)
         .ok_or_else(|| {
             Error::config(format!(
@@ -104,6 +104,44 @@ pub(crate) fn select(name: &str, env: &Environment, metadata: Option<Url>) -> Re
                 names.join(", ")
             ))
         })?;
+    Ok((path, profile))
+}
+
+/// Who the profile `name` signs as, from its file alone and never a secret: the file, the name, the mode,
+/// the access key id, the agency and its account, the metadata endpoint of `ecsAgency` — so that a changed
+/// profile is another identity (the plugin cache keys by it).
+pub(crate) fn identity_key(
+    name: &str,
+    env: &Environment,
+    metadata: Option<&str>,
+) -> Result<String> {
+    let (path, p) = load(name, env)?;
+    let ak = match p.mode.as_str() {
+        "SSO" => p
+            .sso_auth
+            .as_ref()
+            .and_then(|s| s.sts_token.as_ref())
+            .and_then(|t| t.access_key_id.clone()),
+        "ecsAgency" => Some(metadata.unwrap_or(METADATA).to_owned()),
+        _ => p.access_key_id.clone(),
+    };
+    Ok(serde_json::json!([
+        path.display().to_string(),
+        p.name,
+        p.mode,
+        ak,
+        p.agency_name,
+        p.agency_domain_id,
+        p.agency_domain_name
+    ])
+    .to_string())
+}
+
+/// The profile `name` of the KooCLI config file, or an error naming the file and what is wrong.
+pub(crate) fn select(name: &str, env: &Environment, metadata: Option<Url>) -> Result<Selected> {
+    let (path, owned) = load(name, env)?;
+    let profile = &owned;
+    let shown = path.display();
     let keys = |ak: &Option<String>, sk: &Option<String>, token: &Option<String>, source| {
         let (Some(ak), Some(sk)) = (ak.as_deref(), sk.as_deref()) else {
             return Err(Error::credentials(format!(

@@ -393,10 +393,15 @@ impl SourceHttp {
         renewer: std::sync::Arc<dyn ProvideCredentials>,
         operation: &'static str,
     ) -> Result<(reqwest::header::HeaderMap, bytes::Bytes)> {
+        // The security token travels as a header the pipeline adds: scrubbed from quoted answers too.
+        let token = credentials
+            .security_token()
+            .map(|t| SecretString::from(t.to_owned()));
+        let secrets: Vec<&SecretString> = token.iter().collect();
         let sent = Sent {
             headers: &[],
             body,
-            secrets: &[],
+            secrets: &secrets,
             content_type: "application/json;charset=UTF-8",
         };
         let auth = CallAuth::Signed {

@@ -159,15 +159,17 @@ fn cache_entry(
     let identity = match (&token, &global.profile) {
         (Some(token), _) => Some((CacheKey::token_identity(token), None)),
         // A KooCLI profile is the identity: its file and name (its keys may rotate under KooCLI).
-        (None, Some(profile)) => {
-            let file = env
-                .get("HUAWEICLOUD_CONFIG_FILE")
-                .unwrap_or_else(|| "~/.hcloud/config.json".to_owned());
-            Some((
-                format!("koocli:{}", serde_json::json!([file, profile])),
-                None,
-            ))
-        }
+        // A KooCLI profile: what its file says (mode, access key id, agency), so that a changed profile is
+        // another identity.
+        (None, Some(profile)) => Some((
+            LocalIdentity::of_koocli_profile(
+                &env,
+                profile,
+                super::common::metadata_endpoint(&env).as_deref(),
+            )?
+            .key,
+            None,
+        )),
         // Keyed by who signs, not by the temporary key of the moment (those rotate): an access key, an
         // OIDC or IdP subject, the metadata service, a pod's subject — all read locally, no call.
         (None, None) => LocalIdentity::of_chain(

@@ -117,6 +117,8 @@ fn shell_only_sources(env: &cce_autopilot::Environment) -> Vec<String> {
         ));
     }
     for var in [
+        "HUAWEICLOUD_PROFILE",
+        "HUAWEICLOUD_CONFIG_FILE",
         "HUAWEICLOUD_SDK_STS_ENDPOINT",
         "HUAWEICLOUD_SDK_IAM_ENDPOINT",
         "CCE_AUTOPILOT_METADATA_DISABLED",
