@@ -296,30 +296,30 @@ impl ClientBuilder {
         });
         // The project: the builder's, else HUAWEICLOUD_SDK_PROJECT_ID, else a KooCLI profile's, else the SDK
         // profile file's or IAM's (see ProjectResolver).
-        // With agencies, the project is the agency's account's: configured ones (the variable, the profile
+        // With agencies, the project is the agency account's: configured ones (the variable, the profile
         // files) are the caller's, so only the builder's counts; else IAM is asked with the agency's keys.
-        let project = if agencies.is_empty() {
-            ProjectResolver::new(
-                self.project_id
-                    .clone()
-                    .or_else(|| env.get("HUAWEICLOUD_SDK_PROJECT_ID"))
-                    .or_else(|| koocli.as_ref().and_then(|k| k.project_id.clone())),
-                region.clone(),
-                self.iam_endpoint.clone(),
-                profile.as_ref(),
-                env,
-                shared.clone(),
-            )?
+        let (explicit_project, project_profile, project_env) = if agencies.is_empty() {
+            let configured = self
+                .project_id
+                .clone()
+                .or_else(|| env.get("HUAWEICLOUD_SDK_PROJECT_ID"))
+                .or_else(|| koocli.as_ref().and_then(|k| k.project_id.clone()));
+            (configured, profile.as_ref(), env.clone())
         } else {
-            ProjectResolver::new(
+            (
                 self.project_id.clone(),
-                region.clone(),
-                self.iam_endpoint.clone(),
                 None,
-                &env.without("HUAWEICLOUD_SDK_PROJECT_ID"),
-                shared.clone(),
-            )?
+                env.without("HUAWEICLOUD_SDK_PROJECT_ID"),
+            )
         };
+        let project = ProjectResolver::new(
+            explicit_project,
+            region.clone(),
+            self.iam_endpoint.clone(),
+            project_profile,
+            &project_env,
+            shared.clone(),
+        )?;
         let base = endpoint.as_str().trim_end_matches('/').to_owned();
         Ok(Client {
             generated: Generated::new_with_client(

@@ -207,7 +207,7 @@ pub(super) async fn security_tokens(
             return Err(Iam.bad_request("methods must be [\"token\"] or [\"assume_role\"]"));
         }
     };
-    let issued = issue(&shared, principal, ttl);
+    let issued = issue(&shared, Some(principal), ttl);
     Ok(json_response(
         StatusCode::CREATED,
         JSON_UTF8,
@@ -261,7 +261,7 @@ pub(super) async fn pod_identity(
     let principal: Principal = agency.session(claims.sub.clone());
     let issued = issue(
         &shared,
-        principal.clone(),
+        Some(principal.clone()),
         time::Duration::seconds(POD_CREDENTIAL_SECS),
     );
     // CCE's AssumeAgencyForPodIdentity answer (camelCase), which the SDK's pod-identity provider parses.

@@ -89,16 +89,15 @@ pub(super) async fn security_key(
             ));
         }
     }
-    let agency = match &shared.identity {
+    // Whom the server's credentials act for: its agency's session, or (without an identity world) the
+    // keys themselves; `None`: the server has no agency.
+    let agency: Option<Option<Principal>> = match &shared.identity {
         Some(world) => world
             .metadata_agency
             .as_deref()
             .and_then(|name| world.agency(name))
-            .map(|agency| agency.session(ECS_SESSION)),
-        None => shared
-            .metadata
-            .agency
-            .then(|| Principal::Key(String::new())),
+            .map(|agency| Some(agency.session(ECS_SESSION))),
+        None => shared.metadata.agency.then_some(None),
     };
     let Some(principal) = agency else {
         return Err(ApiError::new(

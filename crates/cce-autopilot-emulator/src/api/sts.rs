@@ -58,7 +58,7 @@ pub(super) async fn assume(
         return Err(Sts.not_trusted(&agency.name));
     }
     let session = agency.session(body.agency_session_name);
-    let issued = issue(&shared, session.clone(), ttl);
+    let issued = issue(&shared, Some(session.clone()), ttl);
     Ok(assumed(&issued, &session, &world.account_id))
 }
 
@@ -99,7 +99,7 @@ pub(super) async fn assume_with_oidc(
         return Err(Sts.not_trusted(&agency.name));
     }
     let session = agency.session(body.agency_session_name);
-    let issued = issue(&shared, session.clone(), ttl);
+    let issued = issue(&shared, Some(session.clone()), ttl);
     Ok(assumed(&issued, &session, &world.account_id))
 }
 

@@ -68,10 +68,10 @@ pub(crate) fn random_text(len: usize) -> String {
         .collect()
 }
 
-/// Issues new temporary credentials for `principal`, valid for `ttl` from now, and makes the gateway accept
-/// them. Credentials that expired over an hour ago are forgotten (until then they are "expired", not
+/// Issues new temporary credentials for `principal` (`None`: without an identity world, the new key names
+/// itself), valid for `ttl` from now, and makes the gateway accept them. Credentials that expired over an hour ago are forgotten (until then they are "expired", not
 /// "unknown").
-pub(crate) fn issue(shared: &Shared, principal: Principal, ttl: time::Duration) -> Issued {
+pub(crate) fn issue(shared: &Shared, principal: Option<Principal>, ttl: time::Duration) -> Issued {
     let now = shared.clock.now();
     let issued = Issued {
         access: random_text(20).to_ascii_uppercase(),
@@ -79,11 +79,7 @@ pub(crate) fn issue(shared: &Shared, principal: Principal, ttl: time::Duration) 
         security_token: STANDARD.encode(rand::random::<[u8; 32]>()).repeat(4),
         expires_at: now + ttl,
     };
-    // Without an identity world, a temporary key names itself.
-    let principal = match principal {
-        Principal::Key(_) => Principal::Key(issued.access.clone()),
-        named => named,
-    };
+    let principal = principal.unwrap_or_else(|| Principal::Key(issued.access.clone()));
     let mut credentials = lock(&shared.credentials);
     let forget_before = now - time::Duration::hours(1);
     credentials.retain(|_, c| {

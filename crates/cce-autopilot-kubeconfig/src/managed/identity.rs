@@ -85,19 +85,25 @@ impl IdentityMark {
     /// Who signs, without what does not change it (the validity asked of each agency): the profile, and each
     /// agency's name, account and session, in order. Two marks of the same key are the same owner.
     pub fn key(&self) -> String {
-        let agencies: Vec<_> = self
-            .agencies
-            .iter()
-            .map(|a| (&a.name, &a.domain_id, &a.domain_name, &a.session_name))
-            .collect();
-        serde_json::to_string(&(&self.profile, agencies)).unwrap_or_default()
+        serde_json::to_string(&(&self.profile, self.signers().collect::<Vec<_>>()))
+            .unwrap_or_default()
     }
 
-    /// Whether `a` and `b` are the same owner (`None`: the default chain).
+    /// Each agency as far as who signs goes: name, account, session (not the validity asked).
+    fn signers(
+        &self,
+    ) -> impl Iterator<Item = (&String, &Option<String>, &Option<String>, &Option<String>)> {
+        self.agencies
+            .iter()
+            .map(|a| (&a.name, &a.domain_id, &a.domain_name, &a.session_name))
+    }
+
+    /// Whether `a` and `b` are the same owner (`None`: the default chain): the same [`IdentityMark::key`],
+    /// compared field by field (merges compare marks of every entry).
     pub fn same(a: Option<&IdentityMark>, b: Option<&IdentityMark>) -> bool {
         match (a, b) {
             (None, None) => true,
-            (Some(a), Some(b)) => a.key() == b.key(),
+            (Some(a), Some(b)) => a.profile == b.profile && a.signers().eq(b.signers()),
             _ => false,
         }
     }

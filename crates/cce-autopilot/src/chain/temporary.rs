@@ -131,33 +131,30 @@ impl<F: Fetch> ProvideCredentials for Renewing<F> {
     }
 
     fn expired(&self, rejected: &Credentials) -> BoxFuture<'_, ()> {
-        let access_key = rejected.access_key().to_owned();
-        Box::pin(async move {
-            let mut state = self.state.lock().await;
-            if state
-                .current
-                .as_ref()
-                .is_some_and(|(c, _)| c.access_key() == access_key)
-            {
-                state.current = None;
-                state.failed = None;
-            }
-        })
+        self.forget(rejected, Duration::ZERO)
     }
 
+    /// Not expired, yet refused (revoked, rotated): fetched again, but not more than once in a while, so
+    /// that a gateway refusing every call does not cost a fetch per call.
     fn refused(&self, rejected: &Credentials) -> BoxFuture<'_, ()> {
+        self.forget(rejected, REFUSED_REFETCH_AFTER)
+    }
+}
+
+impl<F: Fetch> Renewing<F> {
+    /// Drops the cached credentials when they are `rejected`'s and at least `min_age` old, so that the next
+    /// call fetches new ones.
+    fn forget(&self, rejected: &Credentials, min_age: Duration) -> BoxFuture<'_, ()> {
         let access_key = rejected.access_key().to_owned();
         Box::pin(async move {
             let mut state = self.state.lock().await;
-            // Not expired, yet refused (revoked, rotated): fetched again, but not more than once in a while,
-            // so that a gateway refusing every call does not cost a fetch per call.
-            let forget = state.current.as_ref().is_some_and(|(c, fetched)| {
+            let stale = state.current.as_ref().is_some_and(|(c, fetched)| {
                 c.access_key() == access_key
                     && SystemTime::now()
                         .duration_since(*fetched)
-                        .is_ok_and(|age| age >= REFUSED_REFETCH_AFTER)
+                        .is_ok_and(|age| age >= min_age)
             });
-            if forget {
+            if stale {
                 state.current = None;
                 state.failed = None;
             }
