@@ -292,6 +292,7 @@ impl ClientBuilder {
                     )
                 })?,
                 clock_offset: Arc::new(AtomicI64::new(0)),
+                backoff: Arc::default(),
             },
         });
         // The project: the builder's, else HUAWEICLOUD_SDK_PROJECT_ID, else a KooCLI profile's, else the SDK
@@ -320,6 +321,22 @@ impl ClientBuilder {
             &project_env,
             shared.clone(),
         )?;
+        // The IAM that lists the identity's projects: the builder's, the profile file's, the variable's, the
+        // region's, else the global one.
+        let profile_label = profile
+            .as_ref()
+            .map(|p| format!("the profile file {}", p.path().display()));
+        let explicit_iam = match (&self.iam_endpoint, &profile) {
+            (Some(url), _) => Some((url.as_str(), "the builder's iam_endpoint")),
+            (None, Some(p)) => p.iam_endpoint.as_deref().zip(profile_label.as_deref()),
+            (None, None) => None,
+        };
+        let fleet = Arc::new(crate::fleet::FleetBase {
+            explicit_endpoint: self.endpoint.is_some(),
+            env: env.clone(),
+            iam: region::iam_endpoint(region.as_deref().unwrap_or_default(), explicit_iam, env)?,
+            http: http.clone(),
+        });
         let base = endpoint.as_str().trim_end_matches('/').to_owned();
         Ok(Client {
             generated: Generated::new_with_client(
@@ -332,6 +349,7 @@ impl ClientBuilder {
             endpoint,
             sts,
             agencies: agencies.iter().map(chain::Agency::urn).collect(),
+            fleet,
         })
     }
 

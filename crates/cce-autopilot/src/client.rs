@@ -21,6 +21,8 @@ pub struct Client {
     pub(crate) sts: url::Url,
     /// The URNs of the agencies assumed, in order.
     pub(crate) agencies: Vec<String>,
+    /// What [`Client::in_project`] and [`Client::projects`] need.
+    pub(crate) fleet: Arc<crate::fleet::FleetBase>,
 }
 
 /// Ids go into the URL path as one segment each. Real ones are UUID-like; whatever cannot be a path segment
@@ -98,25 +100,31 @@ impl Client {
         }
     }
 
-    /// The authentication of a call to the service in the client's project, resolved before it starts.
-    pub(crate) async fn call_context(&self) -> Result<CallContext> {
-        let project_id = self.project.project_id().await?;
-        check_id("project id", &project_id)?;
-        let auth = match &self.shared.auth {
+    /// How a call authenticates, resolved before it starts: signed with the chain's credentials (checked)
+    /// or the token, with `X-Project-Id` when `project_id` is given.
+    pub(crate) async fn call_auth(&self, project_id: Option<String>) -> Result<CallAuth> {
+        Ok(match &self.shared.auth {
             AuthMode::Signature(provider) => {
                 let credentials = provider.provide_credentials().await?;
                 crate::sign::check_credentials(&credentials)?;
                 CallAuth::Signed {
                     credentials,
-                    project_id: Some(project_id),
+                    project_id,
                     renewer: Some(provider.clone()),
                 }
             }
             AuthMode::Token(token) => CallAuth::Token {
                 token: token.clone(),
-                project_id: Some(project_id),
+                project_id,
             },
-        };
+        })
+    }
+
+    /// The authentication of a call to the service in the client's project, resolved before it starts.
+    pub(crate) async fn call_context(&self) -> Result<CallContext> {
+        let project_id = self.project.project_id().await?;
+        check_id("project id", &project_id)?;
+        let auth = self.call_auth(Some(project_id)).await?;
         Ok(CallContext {
             auth,
             outcome: Arc::new(Mutex::new(Outcome::default())),

@@ -25,6 +25,7 @@
 //! in this crate's public API.
 
 mod answer;
+mod backoff;
 mod builder;
 mod cert;
 pub mod certificate;
@@ -35,6 +36,7 @@ mod clusters;
 mod credentials;
 mod env;
 mod error;
+mod fleet;
 mod hooks;
 #[cfg(feature = "kube")]
 mod kube_config;
@@ -62,6 +64,7 @@ mod generated {
 pub use builder::ClientBuilder;
 pub use whoami::CallerIdentity;
 // What a user names when calling the client; the answer's parts are in [`model`].
+pub use backoff::Throttling;
 pub use cce_autopilot_model::{
     Access, CertDuration, ClusterPhase, DurationTooLong, InvalidDuration, Kubeconfig,
 };
@@ -73,6 +76,7 @@ pub use clusters::{ClusterSummary, Endpoint, ListClusters, ShowCluster, find as 
 pub use credentials::{BoxFuture, Credentials, ProvideCredentials};
 pub use env::Environment;
 pub use error::{Error, ErrorKind, Result, ServiceError};
+pub use fleet::Project;
 pub use retry::RetryConfig;
 
 /// The model crate, for the types not re-exported here.

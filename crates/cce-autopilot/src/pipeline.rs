@@ -15,6 +15,7 @@ use reqwest::header::{HeaderName, HeaderValue};
 use secrecy::{ExposeSecret as _, SecretString};
 
 use crate::answer::{self, ReadError, Rejected};
+use crate::backoff::Backoff;
 use crate::clients::HttpClients;
 use crate::credentials::{Credentials, ProvideCredentials};
 use crate::retry::{RetryConfig, is_retryable_status, parse_retry_after};
@@ -137,6 +138,8 @@ pub(crate) struct Transport {
     pub(crate) user_agent: HeaderValue,
     /// Server clock minus local clock, learnt from a "signature expired" answer.
     pub(crate) clock_offset: Arc<AtomicI64>,
+    /// The pause every call honours after the service throttled one of them.
+    pub(crate) backoff: Arc<Backoff>,
 }
 
 impl Transport {
@@ -176,6 +179,8 @@ impl Transport {
         let mut retries: u32 = 0;
         loop {
             attempt += 1;
+            // The service throttled a call of this client: all of them hold off together.
+            self.backoff.wait(deadline).await;
             // Every attempt is signed anew (a fresh X-Sdk-Date), so the body must be replayable.
             let Some(mut this_try) = request.try_clone() else {
                 return Err(self.refuse(
@@ -299,6 +304,14 @@ impl Transport {
             let wait = retry_after
                 .filter(|_| !give_up)
                 .map(|after| self.retry.delay(retries + 1, after));
+            // Throttling slows every call down, not only this one.
+            if let Ok(response) = &result
+                && let Some(after) = retry_after
+                && (response.status() == reqwest::StatusCode::TOO_MANY_REQUESTS || after.is_some())
+            {
+                self.backoff
+                    .hold(wait.unwrap_or_else(|| self.retry.delay(retries + 1, after)));
+            }
             // A server's Retry-After can be any number: a wait past the deadline ends the call, never the clock.
             let Some(wait) = wait.filter(|w| {
                 Instant::now()
@@ -501,6 +514,7 @@ mod tests {
             attempt_timeout: Some(Duration::from_secs(2)),
             user_agent: HeaderValue::from_static(DEFAULT_USER_AGENT),
             clock_offset: Arc::default(),
+            backoff: Arc::default(),
         }
     }
 

@@ -4,8 +4,8 @@
 use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 
+use crate::fleet::ProjectList;
 use reqwest::header::{CONTENT_TYPE, HeaderValue};
-use serde::Deserialize;
 use url::Url;
 
 use crate::chain::Profile;
@@ -127,6 +127,16 @@ impl ProjectResolver {
         })
     }
 
+    /// A resolver that answers `project_id`, asking nothing.
+    pub(crate) fn fixed(project_id: String) -> Self {
+        ProjectResolver {
+            fixed: Some(project_id),
+            lookup: None,
+            resolved: tokio::sync::OnceCell::new(),
+            unavailable: None,
+        }
+    }
+
     /// The project id, asking IAM on first use when it was not configured.
     pub(crate) async fn project_id(&self) -> Result<String> {
         if let Some(id) = &self.fixed {
@@ -144,16 +154,6 @@ impl ProjectResolver {
             .await
             .cloned()
     }
-}
-
-#[derive(Deserialize)]
-struct ProjectList {
-    projects: Vec<ProjectEntry>,
-}
-
-#[derive(Deserialize)]
-struct ProjectEntry {
-    id: String,
 }
 
 impl IamLookup {
@@ -257,6 +257,7 @@ mod tests {
                 attempt_timeout: None,
                 user_agent: HeaderValue::from_static("test"),
                 clock_offset: Arc::default(),
+                backoff: Arc::default(),
             },
         })
     }

@@ -8,6 +8,7 @@
 mod log_capture;
 
 mod emulator;
+mod fleet;
 mod identity_chain;
 mod identity_secrets;
 mod kube_rs;

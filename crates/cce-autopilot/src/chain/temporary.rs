@@ -309,6 +309,7 @@ pub(crate) fn source_transport(timeout: Duration, proxy: bool, attempts: u32) ->
         attempt_timeout: Some(timeout * 2),
         user_agent: reqwest::header::HeaderValue::from_static(DEFAULT_USER_AGENT),
         clock_offset: std::sync::Arc::default(),
+        backoff: std::sync::Arc::default(),
     })
 }
 
