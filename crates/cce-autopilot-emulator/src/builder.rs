@@ -389,7 +389,8 @@ impl EmulatorBuilder {
                 ));
             }
             for taken in std::iter::once(&name).chain(c.alias.as_ref()) {
-                if let Some(other) = names.insert(taken.clone(), c.id.clone())
+                if let Some(other) =
+                    names.insert((c.project_id.clone(), taken.clone()), c.id.clone())
                     && other != c.id
                 {
                     return invalid(format!(
@@ -411,10 +412,12 @@ pub(crate) struct ClusterConfig {
     pub(crate) phase: String,
     pub(crate) version: String,
     pub(crate) alias: Option<String>,
+    /// The project (`None`: the emulator's project).
+    pub(crate) project_id: Option<String>,
 }
 
 impl ClusterConfig {
-    fn new(id: impl Into<String>, name: Option<&str>, public: bool) -> Self {
+    pub(crate) fn new(id: impl Into<String>, name: Option<&str>, public: bool) -> Self {
         ClusterConfig {
             id: id.into(),
             name: name.map(str::to_owned),
@@ -422,6 +425,7 @@ impl ClusterConfig {
             phase: "Available".to_owned(),
             version: demo::CLUSTER_VERSION.to_owned(),
             alias: None,
+            project_id: None,
         }
     }
 }

@@ -11,8 +11,8 @@
 //! | `scope=certificate\|gateway\|all` | the certificate API only (default), with IAM, or every route |
 //! | `metadata=rotate` | the ECS metadata service hands out new credentials on every fetch |
 //!
-//! TRIGGER is `always`, `never`, `first:N` (the first N calls in scope), or a share of calls: `25%` or
-//! `0.25`.
+//! TRIGGER is `always`, `never`, `first:N` (the first N calls in scope), `every:N` (the Nth, 2Nth, …
+//! call in scope), or a share of calls: `25%` or `0.25`.
 //!
 //! ```
 //! use cce_autopilot_emulator::{Faults, RejectStatus, Trigger};
@@ -45,15 +45,20 @@ impl FromStr for Trigger {
         let trigger = match text {
             "always" => Some(Trigger::Always),
             "never" => Some(Trigger::Never),
-            _ => match (text.strip_prefix("first:"), text.strip_suffix('%')) {
-                (Some(n), _) => n.trim().parse().ok().map(Trigger::First),
-                (None, Some(percent)) => share(percent.trim(), 100.0),
-                (None, None) => share(text, 1.0),
+            _ => match (
+                text.strip_prefix("first:"),
+                text.strip_prefix("every:"),
+                text.strip_suffix('%'),
+            ) {
+                (Some(n), _, _) => n.trim().parse().ok().map(Trigger::First),
+                (None, Some(n), _) => n.trim().parse().ok().filter(|n| *n > 0).map(Trigger::Every),
+                (None, None, Some(percent)) => share(percent.trim(), 100.0),
+                (None, None, None) => share(text, 1.0),
             },
         };
         trigger.ok_or_else(|| {
             format!(
-                "invalid trigger {text:?}: use always, never, first:N, a percentage such as 25%, or a share such as 0.25"
+                "invalid trigger {text:?}: use always, never, first:N, every:N, a percentage such as 25%, or a share such as 0.25"
             )
         })
     }
@@ -128,9 +133,19 @@ mod tests {
         assert_eq!("always".parse(), Ok(Trigger::Always));
         assert_eq!("never".parse(), Ok(Trigger::Never));
         assert_eq!("first:3".parse(), Ok(Trigger::First(3)));
+        assert_eq!("every:10".parse(), Ok(Trigger::Every(10)));
         assert_eq!("25%".parse(), Ok(Trigger::Share(0.25)));
         assert_eq!("0.5".parse(), Ok(Trigger::Share(0.5)));
-        for bad in ["", "first:", "first:-1", "150%", "2", "sometimes"] {
+        for bad in [
+            "",
+            "first:",
+            "first:-1",
+            "every:0",
+            "every:",
+            "150%",
+            "2",
+            "sometimes",
+        ] {
             assert!(bad.parse::<Trigger>().is_err(), "{bad:?}");
         }
     }

@@ -19,6 +19,8 @@ pub enum Trigger {
     Always,
     /// The first `n` calls, then none.
     First(u32),
+    /// Every `n`th call: the `n`th, the `2n`th, … (0 means none).
+    Every(u32),
     /// Each call with this probability (0.0 to 1.0; values outside are clamped, NaN counts as 0),
     /// drawn from a generator seeded with [`Faults::seed`].
     Share(f64),
@@ -32,6 +34,7 @@ impl Trigger {
             Trigger::Never => false,
             Trigger::Always => true,
             Trigger::First(n) => index < u64::from(n),
+            Trigger::Every(n) => n > 0 && (index + 1).is_multiple_of(u64::from(n)),
             Trigger::Share(share) => {
                 let share = if share.is_nan() {
                     0.0
@@ -278,6 +281,19 @@ mod tests {
                 None
             ]
         );
+    }
+
+    #[test]
+    fn every_nth_call() {
+        let mut state = FaultState::new(
+            Faults::default().with_reject(Trigger::Every(3), RejectStatus::TooManyRequests),
+        );
+        let hits: Vec<usize> = faults_of(&mut state, 9)
+            .iter()
+            .enumerate()
+            .filter_map(|(i, f)| f.map(|_| i + 1))
+            .collect();
+        assert_eq!(hits, [3, 6, 9]);
     }
 
     #[test]

@@ -261,6 +261,9 @@ impl EmulatorHandle {
     }
 }
 
+/// The most clusters the banner lists one by one.
+const BANNER_CLUSTERS: usize = 20;
+
 /// What `cce-autopilot emulator serve` prints: the base URL on the first line, then the credentials,
 /// token and clusters to use. It shows the secret key and token on purpose: they are demo values for a
 /// local emulator.
@@ -282,8 +285,17 @@ pub fn demo_banner(emulator: &EmulatorHandle) -> String {
     for token in emulator.tokens() {
         let _ = writeln!(out, "  X-Auth-Token {token}");
     }
+    let ids = emulator.cluster_ids();
+    if ids.len() > BANNER_CLUSTERS {
+        // A fleet: its clusters are listed by the CLI, not here.
+        let _ = writeln!(
+            out,
+            "  clusters     {} (list them: cce-autopilot --endpoint {url} clusters list --all-projects)",
+            ids.len()
+        );
+    }
     let _ = writeln!(out, "  clusters:");
-    for id in emulator.cluster_ids() {
+    for id in ids.iter().take(BANNER_CLUSTERS) {
         let public = emulator.is_public(id).unwrap_or(false);
         let _ = writeln!(
             out,

@@ -52,6 +52,10 @@ impl EmulatorBuilder {
             };
             let cluster = Arc::new(Cluster {
                 id: id.clone(),
+                project_id: config
+                    .project_id
+                    .clone()
+                    .unwrap_or_else(|| self.project_id.clone()),
                 name,
                 alias: config.alias.clone(),
                 version: config.version.clone(),

@@ -40,6 +40,8 @@ pub(crate) struct Temporary {
 /// One emulated cluster.
 pub(crate) struct Cluster {
     pub(crate) id: String,
+    /// The project the cluster belongs to.
+    pub(crate) project_id: String,
     pub(crate) name: String,
     pub(crate) alias: Option<String>,
     pub(crate) version: String,
@@ -150,9 +152,15 @@ impl Shared {
             .map_or(self.domain_id.as_str(), IdentityWorld::account_id)
     }
 
-    /// The cluster with this id, unless it was deleted.
-    pub(crate) fn cluster(&self, id: &str) -> Option<&Arc<Cluster>> {
-        self.clusters().find(|c| c.id == id)
+    /// The cluster with this id in `project_id`, unless it was deleted.
+    pub(crate) fn cluster_in(&self, project_id: &str, id: &str) -> Option<&Arc<Cluster>> {
+        self.clusters()
+            .find(|c| c.id == id && c.project_id == project_id)
+    }
+
+    /// Whether the CCE API serves `project_id`: the emulator's project, and a fleet's every project.
+    pub(crate) fn serves_project(&self, project_id: &str) -> bool {
+        project_id == self.project_id || self.clusters.iter().any(|c| c.project_id == project_id)
     }
 
     /// The clusters that exist, in the order configured.

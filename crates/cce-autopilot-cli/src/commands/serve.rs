@@ -53,6 +53,10 @@ pub struct ServeArgs {
     /// Serve PUT /_emulator/clock-offset (body: whole seconds), to move the clock while running.
     #[arg(long)]
     pub admin: bool,
+    /// Serve a fleet instead of the demo clusters, RxPxC: the first R regions of the SDK's table, P
+    /// projects in each (<region>, <region>_p2, …) and C private clusters app-1 … app-C in every project.
+    #[arg(long, value_name = "RxPxC", conflicts_with_all = ["clusters", "public_clusters"])]
+    pub fleet: Option<cce_autopilot_emulator::FleetSize>,
 }
 
 /// Starts the emulator, prints the banner (first line: the base URL), serves until a signal arrives.
@@ -82,6 +86,14 @@ pub async fn run(global: &GlobalArgs, args: ServeArgs) -> anyhow::Result<crate::
             (None, false) => builder.cluster(spec),
             (None, true) => builder.public_cluster(spec),
         };
+    }
+    if let Some(size) = args.fleet {
+        if global.region.is_some() || global.project_id.is_some() {
+            say!(
+                "note: --fleet serves its own regions and projects; the region and project id given are not used"
+            );
+        }
+        builder = builder.fleet(size)?;
     }
     for token in &args.tokens {
         builder = builder.token(token);

@@ -162,7 +162,7 @@ fn context(access: Access) -> AnswerNamedContext {
 }
 
 /// The project checks of every CCE operation: `X-Project-Id`, when sent, must be the path's project, and
-/// that must be the emulator's.
+/// that must be one the emulator serves.
 pub(super) fn check_project(
     shared: &Shared,
     headers: &axum::http::HeaderMap,
@@ -180,7 +180,7 @@ pub(super) fn check_project(
             ));
         }
     }
-    if project_id != shared.project_id {
+    if !shared.serves_project(project_id) {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             codes::PROJECT_FORBIDDEN,
@@ -219,7 +219,7 @@ pub(super) async fn cluster_cert(
     check_content_type(parts.headers.get(CONTENT_TYPE))?;
     let duration = parse_duration(&body, shared.clock.now().date())?;
     let cluster = shared
-        .cluster(&cluster_id)
+        .cluster_in(&project_id, &cluster_id)
         .ok_or_else(|| cluster_not_found(&cluster_id, &project_id))?;
 
     let not_before = shared.clock.now() - BACKDATE;

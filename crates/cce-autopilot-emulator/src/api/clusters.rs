@@ -140,6 +140,7 @@ pub(super) async fn list(
     let (status, version, kind) = (wanted("status"), wanted("version"), wanted("type"));
     let items: Vec<Value> = shared
         .clusters()
+        .filter(|c| c.project_id == project_id)
         .filter(|c| status.as_deref().is_none_or(|s| *lock(&c.phase) == s))
         .filter(|c| version.as_deref().is_none_or(|v| c.version == v))
         .filter(|_| kind.as_deref().is_none_or(|t| t == "VirtualMachine"))
@@ -157,7 +158,7 @@ pub(super) async fn show(
         path.map_err(|e| super::cce::invalid(format!("the path does not decode ({e})")))?;
     admit(&shared, req, &project_id).await?;
     let cluster = shared
-        .cluster(&cluster_id)
+        .cluster_in(&project_id, &cluster_id)
         .ok_or_else(|| super::cce::cluster_not_found(&cluster_id, &project_id))?;
     answer(&cluster_json(cluster))
 }

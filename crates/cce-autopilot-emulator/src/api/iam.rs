@@ -1,4 +1,5 @@
-//! `GET /v3/projects?name=<region>`: the IAM project lookup, in Keystone's shape.
+//! `GET /v3/projects?name=<region>`: the IAM project lookup, and `GET /v3/auth/projects`: the projects the
+//! caller may use, both in Keystone's shape.
 
 use std::sync::Arc;
 
@@ -24,6 +25,24 @@ pub(super) async fn projects(
         .rev()
         .find(|(key, _)| key == "name")
         .map(|(_, value)| value.as_str());
+    let self_link = match parts.uri.query() {
+        Some(query) => format!("{}/v3/projects?{query}", shared.base_url),
+        None => format!("{}/v3/projects", shared.base_url),
+    };
+    Ok(project_list(&shared, name, &self_link))
+}
+
+/// Every project of the account (the emulator knows one account; each of its identities may use them all).
+pub(super) async fn auth_projects(
+    State(shared): State<Arc<Shared>>,
+    req: Request,
+) -> Result<Response, ApiError> {
+    admit(&shared, req).await?;
+    let self_link = format!("{}/v3/auth/projects", shared.base_url);
+    Ok(project_list(&shared, None, &self_link))
+}
+
+fn project_list(shared: &Shared, name: Option<&str>, self_link: &str) -> Response {
     let projects: Vec<Value> = shared
         .iam_projects
         .iter()
@@ -41,10 +60,6 @@ pub(super) async fn projects(
             })
         })
         .collect();
-    let self_link = match parts.uri.query() {
-        Some(query) => format!("{}/v3/projects?{query}", shared.base_url),
-        None => format!("{}/v3/projects", shared.base_url),
-    };
     let answer = json!({
         "projects": projects,
         "links": {"self": self_link, "previous": null, "next": null},
@@ -57,5 +72,5 @@ pub(super) async fn projects(
     if let Ok(trace) = HeaderValue::from_str(&format!("{:032x}", rand::random::<u128>())) {
         response.headers_mut().insert(X_IAM_TRACE_ID, trace);
     }
-    Ok(response)
+    response
 }

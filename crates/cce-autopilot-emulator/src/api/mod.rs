@@ -174,6 +174,7 @@ pub(crate) fn router(shared: Arc<Shared>) -> Router {
             get(clusters::show),
         )
         .route("/v3/projects", get(iam::projects))
+        .route("/v3/auth/projects", get(iam::auth_projects))
         .route("/meta-data/latest/api/token", put(metadata::token))
         .route("/openstack/latest/securitykey", get(metadata::security_key))
         .route("/v3.0/OS-AUTH/id-token/tokens", post(federation::id_token))
