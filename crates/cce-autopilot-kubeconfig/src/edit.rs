@@ -192,6 +192,9 @@ pub(crate) fn apply(
                 fs::check_replaceable(path, opts.force_write)?;
             }
             let mut report = plan.report;
+            // The entries are in the files now: a fleet's copy of them would only double the memory held
+            // while the files are written.
+            report.pending = crate::model::KubeconfigFile::default();
             let mut written = Vec::with_capacity(plan.files.len());
             for (index, config) in &plan.files {
                 let file = &set.files()[*index];

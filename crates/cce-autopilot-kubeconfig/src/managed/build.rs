@@ -37,6 +37,11 @@ pub struct Target {
     pub region: Option<String>,
     /// Who the entries' credentials sign as, when not the default chain.
     pub identity: Option<super::identity::IdentityMark>,
+    /// The project's name (`cn-north-4`, `cn-north-4_dev`), for `{project}` of a name template.
+    pub project_name: Option<String>,
+    /// The scope of the default names, instead of the merge's ([`super::Naming::scope`]): a fleet's
+    /// entries are scoped by their project's name, which is the region's for its default project.
+    pub scope: Option<String>,
 }
 
 impl Target {
@@ -69,6 +74,15 @@ impl Target {
         self
     }
 
+    /// With the project's name, which also scopes the default names (a fleet's entries; see [`Target::scope`]).
+    #[must_use]
+    pub fn in_fleet_project(mut self, project_name: impl Into<String>) -> Self {
+        let name = project_name.into();
+        self.scope = Some(name.clone());
+        self.project_name = Some(name);
+        self
+    }
+
     /// With the identity the entries' credentials sign as (`None`: the default chain).
     #[must_use]
     pub fn with_identity(mut self, identity: Option<super::identity::IdentityMark>) -> Self {
@@ -90,6 +104,8 @@ pub struct EntryOptions {
     pub exec: Option<ExecConfig>,
     /// The validity asked for, in days (`-1`: the maximum), recorded in the owner mark.
     pub duration: Option<i32>,
+    /// The namespace of the contexts (`None`: whatever the context has, which the user may have set).
+    pub namespace: Option<String>,
 }
 
 /// One cluster's entries, ready to be named and merged.
@@ -202,7 +218,11 @@ impl ClusterEntries {
                 }
             }
             clusters.push((access, cluster));
-            contexts.push((access, Context::from(&entry.context.context)));
+            let mut context = Context::from(&entry.context.context);
+            if let Some(namespace) = &opts.namespace {
+                context.namespace = Some(namespace.clone());
+            }
+            contexts.push((access, context));
         }
         let user = match &opts.exec {
             Some(exec) => User {

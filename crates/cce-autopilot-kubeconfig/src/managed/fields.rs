@@ -6,7 +6,7 @@
 //! |---|---|
 //! | cluster | `server`, `certificate-authority(-data)`, `insecure-skip-tls-verify`, `tls-server-name` |
 //! | user | `client-certificate(-data)`, `client-key(-data)`, `exec` |
-//! | context | `cluster`, `user` |
+//! | context | `cluster`, `user`, and `namespace` when a run sets one |
 //!
 //! and on every entry the owner mark.
 
@@ -128,6 +128,10 @@ pub(crate) fn merge_context(
     let (c, o): (&mut Context, &Context) = (&mut out.context, &ours.context);
     own(&mut c.cluster, &o.cluster, "cluster", &mut changed);
     own(&mut c.user, &o.user, "user", &mut changed);
+    // A namespace is the user's unless this run sets one (`--context-namespace`).
+    if o.namespace.is_some() {
+        own(&mut c.namespace, &o.namespace, "namespace", &mut changed);
+    }
     own_mark(&mut c.extensions, ours.owner_mark(), &mut changed);
     (out, changed)
 }

@@ -8,7 +8,8 @@
 //! cluster id stands in for a name that cannot be had (the credentials may not list clusters), but an entry
 //! that already has a name keeps it. When another project's cluster of the same name holds those names,
 //! `.<first 8 characters of the project id>` follows the name. `--alias A` names the cluster and context
-//! `A` (`A-internal` and `A-external` for both accesses), `--user-alias U` the user.
+//! `A` (`A-internal` and `A-external` for both accesses), `--user-alias U` the user. A fleet's entries are
+//! scoped by their project's name ([`Target::in_fleet_project`]), and a [`NameTemplate`] names them all.
 
 mod build;
 mod fields;
@@ -17,6 +18,7 @@ mod mark;
 mod naming;
 mod plan;
 mod remove;
+mod template;
 
 pub use build::{AccessChoice, ClusterEntries, EntryOptions, Target, select_access};
 pub use identity::{AgencyMark, IdentityMark};
@@ -24,6 +26,7 @@ pub use mark::{MARK_VERSION, OwnerMark};
 pub use naming::{Naming, name_part, name_scope};
 pub use plan::{MergeOutcome, MergeRequest, Merged, merge};
 pub use remove::{Removal, marked_clusters, remove};
+pub use template::NameTemplate;
 
 use serde_json::Value;
 
@@ -44,6 +47,15 @@ pub(crate) trait Entry: Clone + PartialEq {
     /// The parsed owner mark, if the entry is ours for a cluster.
     fn owner(&self) -> Option<OwnerMark> {
         self.mark().and_then(OwnerMark::from_value)
+    }
+
+    /// Whether the entry's mark names `cluster_id`, read without parsing the mark: every mark that can be
+    /// ours for a cluster names it (`cluster-id`), so this filters before [`Entry::owner`].
+    fn marked_for(&self, cluster_id: &str) -> bool {
+        self.mark()
+            .and_then(|m| m.get("cluster-id"))
+            .and_then(Value::as_str)
+            == Some(cluster_id)
     }
 }
 

@@ -5,6 +5,7 @@ use cce_autopilot_model::Access;
 use super::Entry;
 use super::build::ClusterEntries;
 use super::mark::OwnerMark;
+use super::template::NameTemplate;
 use crate::model::{NamedCluster, NamedContext, NamedUser};
 
 /// How entries are named, common to every cluster of one merge.
@@ -19,6 +20,8 @@ pub struct Naming {
     pub user_alias: Option<String>,
     /// Keep the names our entries have (a refresh renames nothing).
     pub keep_names: bool,
+    /// `--name-template`: every entry's name (several clusters; see [`NameTemplate`]).
+    pub template: Option<NameTemplate>,
 }
 
 impl Naming {
@@ -106,6 +109,8 @@ pub(crate) struct Existing<'a> {
     pub(crate) clusters: Vec<&'a NamedCluster>,
     pub(crate) users: Vec<&'a NamedUser>,
     pub(crate) contexts: Vec<&'a NamedContext>,
+    /// Whether any entry may carry a mark of the cluster being named (else none is looked for).
+    pub(crate) marked: bool,
 }
 
 impl Existing<'_> {
@@ -117,9 +122,10 @@ impl Existing<'_> {
         entries
             .iter()
             .find(|e| {
-                e.owner().is_some_and(|m| {
-                    m.same_owner(mark) && access.is_none_or(|a| m.access == a.context_name())
-                })
+                e.marked_for(&mark.cluster_id)
+                    && e.owner().is_some_and(|m| {
+                        m.same_owner(mark) && access.is_none_or(|a| m.access == a.context_name())
+                    })
             })
             .map(|e| e.name().to_owned())
     }
@@ -127,9 +133,9 @@ impl Existing<'_> {
     /// Whether default names built on `base` are held by another project's cluster of the same name.
     fn held_by_another_project(&self, base: &str, mark: &OwnerMark) -> bool {
         let prefix = format!("{base}_");
-        let held = |name: &str, other: Option<OwnerMark>| {
+        let held = |name: &str, other: &dyn Fn() -> Option<OwnerMark>| {
             name.starts_with(&prefix)
-                && other.is_some_and(|o| {
+                && other().is_some_and(|o| {
                     !o.same_cluster(mark)
                         && o.cluster_name == mark.cluster_name
                         && o.project_id != mark.project_id
@@ -140,19 +146,34 @@ impl Existing<'_> {
                         )
                 })
         };
-        self.clusters.iter().any(|e| held(e.name(), e.owner()))
-            || self.users.iter().any(|e| held(e.name(), e.owner()))
-            || self.contexts.iter().any(|e| held(e.name(), e.owner()))
+        self.clusters.iter().any(|e| held(e.name(), &|| e.owner()))
+            || self.users.iter().any(|e| held(e.name(), &|| e.owner()))
+            || self.contexts.iter().any(|e| held(e.name(), &|| e.owner()))
     }
 
     /// The cluster name an earlier mark of this cluster recorded.
     fn recorded_name(&self, mark: &OwnerMark) -> Option<String> {
+        if !self.marked {
+            return None;
+        }
+        let id = &mark.cluster_id;
         let marks = self
             .clusters
             .iter()
+            .filter(|e| e.marked_for(id))
             .filter_map(|e| e.owner())
-            .chain(self.contexts.iter().filter_map(|e| e.owner()))
-            .chain(self.users.iter().filter_map(|e| e.owner()));
+            .chain(
+                self.contexts
+                    .iter()
+                    .filter(|e| e.marked_for(id))
+                    .filter_map(|e| e.owner()),
+            )
+            .chain(
+                self.users
+                    .iter()
+                    .filter(|e| e.marked_for(id))
+                    .filter_map(|e| e.owner()),
+            );
         marks
             .filter(|m| m.same_cluster(mark))
             .find_map(|m| m.cluster_name)
@@ -176,9 +197,10 @@ pub(crate) fn names(
     // Keep what exists when asked to, and when the only other choice is the id fallback: a later run
     // with weaker rights never moves an entry from its name back to the id.
     let keep = naming.keep_names || cluster_name.is_none();
+    let scope = entries.target.scope.as_deref().unwrap_or(&naming.scope);
     let mut base = format!(
         "cce_{}_{}",
-        name_part(&naming.scope),
+        name_part(scope),
         name_part(cluster_name.as_deref().unwrap_or(id))
     );
     let mut note = None;
@@ -193,7 +215,7 @@ pub(crate) fn names(
             note = Some(format!(
                 "another project's cluster named {name} already has the names cce_{}_{name}_…; the entries of \
                  cluster {name} of project {project} are named {base}_…",
-                naming.scope
+                scope
             ));
         }
     }
@@ -201,13 +223,15 @@ pub(crate) fn names(
     if let Some(identity) = &entries.target.identity {
         base = format!("{base}_{}", identity.label());
     }
-    let default_entry = |access: Access| match &naming.alias {
-        Some(alias) if both => format!("{alias}-{access}"),
-        Some(alias) => alias.clone(),
-        None => format!("{base}_{access}"),
+    let default_entry = |access: Access| match (&naming.alias, &naming.template) {
+        (Some(alias), _) if both => format!("{alias}-{access}"),
+        (Some(alias), _) => alias.clone(),
+        (None, Some(template)) => template.expand(&entries.target, Some(access)),
+        (None, None) => format!("{base}_{access}"),
     };
+    let chosen = naming.alias.is_some() || naming.template.is_some();
     let pick = |kept: Option<String>, default: String| {
-        if keep && naming.alias.is_none() {
+        if keep && !chosen {
             kept.unwrap_or(default)
         } else {
             default
@@ -217,7 +241,10 @@ pub(crate) fn names(
         .accesses
         .iter()
         .map(|&a| {
-            let kept = Existing::owned_name(&existing.clusters, mark, Some(a));
+            let kept = existing
+                .marked
+                .then(|| Existing::owned_name(&existing.clusters, mark, Some(a)))
+                .flatten();
             (a, pick(kept, default_entry(a)))
         })
         .collect();
@@ -225,14 +252,21 @@ pub(crate) fn names(
         .accesses
         .iter()
         .map(|&a| {
-            let kept = Existing::owned_name(&existing.contexts, mark, Some(a));
+            let kept = existing
+                .marked
+                .then(|| Existing::owned_name(&existing.contexts, mark, Some(a)))
+                .flatten();
             (a, pick(kept, default_entry(a)))
         })
         .collect();
-    let user = match &naming.user_alias {
-        Some(alias) => alias.clone(),
-        None => pick(
-            Existing::owned_name(&existing.users, mark, None),
+    let user = match (&naming.user_alias, &naming.template) {
+        (Some(alias), _) => alias.clone(),
+        (None, Some(template)) if !naming.keep_names => template.expand(&entries.target, None),
+        _ => pick(
+            existing
+                .marked
+                .then(|| Existing::owned_name(&existing.users, mark, None))
+                .flatten(),
             format!("{base}_user"),
         ),
     };

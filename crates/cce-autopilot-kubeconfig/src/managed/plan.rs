@@ -3,6 +3,7 @@
 //! they do not — with the references to a renamed entry and the `current-context` following it.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 
 use cce_autopilot_model::Access;
 
@@ -99,13 +100,15 @@ pub(crate) fn plan(set: &KubeconfigSet, request: &MergeRequest) -> Result<Planne
     let mut work = Work {
         set,
         plan: Plan::default(),
+        marked_ids: marked_ids(set),
     };
     let mut merged = Vec::new();
     let mut failures = Vec::new();
     for entries in &request.clusters {
         let mark = mark_of(entries);
         let names = {
-            let existing = work.existing();
+            let mut existing = work.existing();
+            existing.marked = work.marked_ids.contains(&entries.target.cluster_id);
             names(entries, &request.naming, &mark, &existing)
         };
         match work.check(entries, &mark, &names, request.force) {
@@ -146,6 +149,31 @@ fn owned_by(entry_mark: Option<&OwnerMark>, mark: &OwnerMark, access: Option<&st
 struct Work<'a> {
     set: &'a KubeconfigSet,
     plan: Plan,
+    /// The cluster ids some entry's mark names, in the files or in the plan: a cluster not among them has no
+    /// entry to find, which spares a fleet's merge a look at every entry for each of its new clusters.
+    marked_ids: HashSet<String>,
+}
+
+/// The cluster ids the marks of `set`'s entries name.
+fn marked_ids(set: &KubeconfigSet) -> HashSet<String> {
+    fn ids<E: Entry>(set: &KubeconfigSet, out: &mut HashSet<String>) {
+        for file in set.files() {
+            for e in E::list(file.config()) {
+                if let Some(id) = e
+                    .mark()
+                    .and_then(|m| m.get("cluster-id"))
+                    .and_then(|v| v.as_str())
+                {
+                    out.insert(id.to_owned());
+                }
+            }
+        }
+    }
+    let mut out = HashSet::new();
+    ids::<NamedCluster>(set, &mut out);
+    ids::<NamedUser>(set, &mut out);
+    ids::<NamedContext>(set, &mut out);
+    out
 }
 
 /// Where an entry is: file index and position in its list.
@@ -193,6 +221,7 @@ impl Work<'_> {
             clusters: all::<NamedCluster>(self),
             users: all::<NamedUser>(self),
             contexts: all::<NamedContext>(self),
+            marked: true,
         }
     }
 
@@ -243,10 +272,13 @@ impl Work<'_> {
         {
             self.plan.report.notes.push(note.clone());
         }
-        let legacy = self.existing().contexts.iter().any(|c| {
-            c.owner()
-                .is_some_and(|m| m.is_legacy() && m.same_owner(mark))
-        });
+        let marked = self.marked_ids.contains(&mark.cluster_id);
+        let legacy = marked
+            && self.existing().contexts.iter().any(|c| {
+                c.marked_for(&mark.cluster_id)
+                    && c.owner()
+                        .is_some_and(|m| m.is_legacy() && m.same_owner(mark))
+            });
         if legacy {
             self.plan.report.notes.push(format!(
                 "the entries an earlier version wrote for cluster {} now have the names and marks of this one",
@@ -279,6 +311,8 @@ impl Work<'_> {
                 insecure_contexts.push(names.context(*access).to_owned());
             }
         }
+        // From now on this cluster has entries to find.
+        self.marked_ids.insert(mark.cluster_id.clone());
         Merged {
             cluster_id: entries.target.cluster_id.clone(),
             contexts: entries
@@ -295,7 +329,13 @@ impl Work<'_> {
     /// entry of this cluster and access, else appended; other entries of ours for it are removed.
     fn put<E: Entry>(&mut self, ours: E, mark: &OwnerMark, access: Option<&str>) {
         let name = ours.name().to_owned();
-        let mut owned = self.effective_where::<E>(|e| owned_by(e.owner().as_ref(), mark, access));
+        let mut owned = if self.marked_ids.contains(&mark.cluster_id) {
+            self.effective_where::<E>(|e| {
+                e.marked_for(&mark.cluster_id) && owned_by(e.owner().as_ref(), mark, access)
+            })
+        } else {
+            Vec::new()
+        };
         let (place, from) = match self.effective::<E>(&name) {
             Some(place) => (Some(place), None),
             None if !owned.is_empty() => {

@@ -136,7 +136,8 @@ impl MergeReport {
             .filter(|c| c.action != ChangeAction::Unchanged)
     }
 
-    /// The added or changed entries (with secrets), in the order of the edit.
+    /// The added or changed entries (with secrets), in the order of the edit — of a dry run; an edit that
+    /// was written keeps none (the files hold them).
     pub fn pending(&self) -> &KubeconfigFile {
         &self.pending
     }
