@@ -40,6 +40,35 @@ fn escape(text: &str, keep_newlines: bool) -> Cow<'_, str> {
     Cow::Owned(out)
 }
 
+/// `rows` as aligned columns, `gap` spaces apart, one line each (the last column unpadded, no trailing
+/// blanks). The cells must be escaped already ([`field`]).
+pub fn columns(rows: &[Vec<String>], gap: usize) -> String {
+    let mut widths: Vec<usize> = Vec::new();
+    for row in rows {
+        for (i, cell) in row.iter().enumerate() {
+            let w = cell.chars().count();
+            match widths.get_mut(i) {
+                Some(max) => *max = (*max).max(w),
+                None => widths.push(w),
+            }
+        }
+    }
+    let mut out = String::new();
+    for row in rows {
+        let mut line = String::new();
+        for (i, cell) in row.iter().enumerate() {
+            if i + 1 == row.len() {
+                line.push_str(cell);
+            } else {
+                line.push_str(&format!("{cell:<w$}{:gap$}", "", w = widths[i]));
+            }
+        }
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out
+}
+
 /// `text` on one line: its lines trimmed and joined with spaces, blank ones dropped.
 pub fn one_line(text: &str) -> String {
     text.split(['\n', '\r'])
@@ -52,6 +81,15 @@ pub fn one_line(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_align_on_the_widest_cell() {
+        let rows = vec![
+            vec!["NAME".to_owned(), "ID".to_owned(), "X".to_owned()],
+            vec!["prod-1".to_owned(), "a".to_owned(), "".to_owned()],
+        ];
+        assert_eq!(columns(&rows, 2), "NAME    ID  X\nprod-1  a\n");
+    }
 
     #[test]
     fn controls_are_escaped_and_plain_text_is_borrowed() {

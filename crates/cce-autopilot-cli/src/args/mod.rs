@@ -3,6 +3,7 @@
 //! its module under `commands/`.
 
 mod agency;
+mod fleet;
 mod values;
 
 use std::path::PathBuf;
@@ -13,9 +14,10 @@ use clap::builder::{PossibleValue, PossibleValuesParser, TypedValueParser as _};
 use clap::{Args, ValueEnum};
 
 pub use agency::{AgencyArg, agencies_in, identity_of};
+pub use fleet::{DEFAULT_CONCURRENCY, FleetArgs};
 pub use values::{
-    DEFAULT_TIMEOUT, MAX_HORIZON, MAX_TIMEOUT, parse_cert_duration, parse_duration, parse_offset,
-    parse_timeout,
+    DEFAULT_TIMEOUT, MAX_HORIZON, MAX_TIMEOUT, parse_cert_duration, parse_duration,
+    parse_namespace, parse_offset, parse_timeout,
 };
 
 /// Options shared by every command.

@@ -49,6 +49,24 @@ fn too_long(s: &str, max: Duration) -> String {
     )
 }
 
+/// A Kubernetes namespace name (an RFC 1123 label): 1 to 63 lower-case letters, digits and '-', starting and
+/// ending with a letter or digit.
+pub fn parse_namespace(s: &str) -> Result<String, String> {
+    let ok = (1..=63).contains(&s.len())
+        && s.bytes()
+            .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
+        && !s.starts_with('-')
+        && !s.ends_with('-');
+    if ok {
+        Ok(s.to_owned())
+    } else {
+        Err(format!(
+            "{:?} is not a namespace name: 1 to 63 lower-case letters, digits and '-', starting and ending              with a letter or digit",
+            s.escape_debug().to_string()
+        ))
+    }
+}
+
 /// A time-out: a duration longer than zero, at most [`MAX_TIMEOUT`].
 pub fn parse_timeout(s: &str) -> Result<Duration, String> {
     match parse_at_most(s, MAX_TIMEOUT)? {

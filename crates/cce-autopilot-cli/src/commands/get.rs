@@ -14,6 +14,9 @@ use crate::args::{ClusterArgs, parse_cert_duration};
 use cce_autopilot::CertDuration;
 use clap::{Args, ValueEnum};
 
+/// How many kubeconfigs `get` fetches at once.
+const IN_FLIGHT: usize = 4;
+
 /// `kubeconfig get`
 #[derive(Debug, Args)]
 pub struct GetArgs {
@@ -101,7 +104,11 @@ pub async fn run(global: &GlobalArgs, args: GetArgs) -> anyhow::Result<crate::ex
     };
     let mut failures = Vec::new();
     let mut written = 0usize;
-    for fetched in fetch::fetch_all(&client, &ids, args.duration).await {
+    let runner = crate::commands::fleet::Runner::new(IN_FLIGHT, ids.len() > 1);
+    let calls: Vec<_> = ids.iter().map(|id| (client.clone(), id.clone())).collect();
+    let fetched_all = fetch::fetch_all(&runner, &calls, args.duration).await;
+    runner.finish();
+    for fetched in fetched_all {
         let id = fetched.cluster_id;
         let saved = fetched.result.and_then(|cert| {
             super::expiry::check_fresh_answer(

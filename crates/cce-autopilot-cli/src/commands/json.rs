@@ -146,6 +146,9 @@ pub struct UpdateDetails {
     pub failures: Vec<FailureJson>,
     /// What was said before the merge (clusters skipped by `--status`, names resolved).
     pub notes_before: Vec<String>,
+    /// A fleet run's report per cluster (only with the fleet options).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub fleet: Option<super::fleet::report::FleetReport>,
 }
 
 /// `remove`'s details.

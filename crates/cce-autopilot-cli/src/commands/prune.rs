@@ -7,24 +7,29 @@ use cce_autopilot_kubeconfig::managed::{self, Removal};
 use crate::args::{DEFAULT_TIMEOUT, GlobalArgs};
 use crate::exit;
 
-use super::common::build_client_for;
 use super::credential::cache::CredentialCache;
+use super::fleet::{self, MarkClients, Runner};
 use super::json::{ClusterRefJson, PruneDetails, UnknownJson};
 use super::report;
 use super::update::{file_error, kubeconfig_paths, update_options};
-use crate::args::FileArgs;
+use crate::args::{FileArgs, FleetArgs};
 use clap::Args;
 
 /// `kubeconfig prune`
 ///
 /// Asks the service about every cluster cce-autopilot wrote entries for — in the project and at the
 /// endpoint each entry's owner mark names, never another — and removes the entries of those it answers
-/// 404 for. Entries of an earlier version, which record no project, are left alone with a note.
+/// 404 for. Entries of an earlier version, which record no project, are left alone with a note. The
+/// clusters are asked about concurrently (--concurrency); --regions prunes only the entries of those regions.
 #[derive(Debug, Args)]
 pub struct PruneArgs {
     /// The file, dry run, lock and report options.
     #[command(flatten)]
     pub file: FileArgs,
+    // Last: its help heading would take the options that follow it.
+    /// Which regions' entries, and the calls in flight.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// Prunes; 0 when done, 8 when some clusters could not be asked about (their entries stay).
@@ -34,7 +39,14 @@ pub async fn run(global: &GlobalArgs, args: PruneArgs) -> anyhow::Result<crate::
     let mut gone = Vec::new();
     let mut notes = Vec::new();
     let mut unknown = Vec::new();
-    for mark in managed::marked_clusters(&set) {
+    let mut clients = MarkClients::new(global, global.timeout_or(DEFAULT_TIMEOUT));
+    let marks: Vec<_> = managed::marked_clusters(&set)
+        .into_iter()
+        .filter(|m| fleet::covers(&args.fleet, m))
+        .collect();
+    let runner = Runner::new(args.fleet.concurrency, marks.len() > 1);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (index, mark) in marks.into_iter().enumerate() {
         let who = mark
             .cluster_name
             .clone()
@@ -49,7 +61,7 @@ pub async fn run(global: &GlobalArgs, args: PruneArgs) -> anyhow::Result<crate::
         }
         // A mark whose identity cannot be used any more (a profile gone from KooCLI's file) is one
         // cluster that cannot be asked about, not the end of the run.
-        let client = match build_client_for(global, global.timeout_or(DEFAULT_TIMEOUT), &mark) {
+        let client = match clients.client_for(&mark) {
             Ok(client) => client,
             Err(e) => {
                 unknown.push(UnknownJson {
@@ -60,8 +72,23 @@ pub async fn run(global: &GlobalArgs, args: PruneArgs) -> anyhow::Result<crate::
                 continue;
             }
         };
-        match client.cluster(&mark.cluster_id).send().await {
-            Ok(_) => {}
+        runner.expect(1, "asking about clusters");
+        let runner = runner.clone();
+        tasks.spawn(async move {
+            let answer = runner.call(client.cluster(&mark.cluster_id).send()).await;
+            (index, mark, answer.map(|_| ()))
+        });
+    }
+    let mut answers = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        answers.push(joined?);
+    }
+    runner.finish();
+    // In the kubeconfig's order, whatever order the answers came in.
+    answers.sort_by_key(|(index, ..)| *index);
+    for (_, mark, answer) in answers {
+        match answer {
+            Ok(()) => {}
             Err(e) if e.status() == Some(404) => gone.push(Removal::all(mark)),
             Err(e) => unknown.push(UnknownJson {
                 cluster_id: mark.cluster_id.clone(),

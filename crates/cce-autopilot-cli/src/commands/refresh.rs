@@ -14,11 +14,11 @@ use time::OffsetDateTime;
 use crate::args::{DEFAULT_TIMEOUT, GlobalArgs};
 use crate::exit;
 
-use super::common::build_client_for;
+use super::fleet::{self, MarkClients, Runner};
 use super::json::{FailureJson, RefreshDetails, RefreshPlan};
 use super::update::{file_error, kubeconfig_paths, update_options};
 use super::{expiry, report};
-use crate::args::{FileArgs, parse_cert_duration, parse_duration};
+use crate::args::{FileArgs, FleetArgs, parse_cert_duration, parse_duration};
 use clap::Args;
 use std::time::Duration;
 
@@ -27,6 +27,8 @@ use std::time::Duration;
 /// Renews every static entry of cce-autopilot (one with an embedded certificate) whose certificate
 /// expires within --within: one fetch per cluster, with the validity its owner mark recorded unless
 /// --duration is given, merged like `update` (names kept). For a cron line that keeps a kubeconfig fresh.
+/// The certificates are fetched concurrently (--concurrency); --regions renews only the entries of those
+/// regions.
 #[derive(Debug, Args)]
 pub struct RefreshArgs {
     /// Renew the certificates that expire within this, e.g. 7d, 40d, 12h.
@@ -38,6 +40,10 @@ pub struct RefreshArgs {
     /// The file, dry run, lock and report options.
     #[command(flatten)]
     pub file: FileArgs,
+    // Last: its help heading would take the options that follow it.
+    /// Which regions' entries, and the calls in flight.
+    #[command(flatten)]
+    pub fleet: FleetArgs,
 }
 
 /// Refreshes; 0 when done (or nothing was due), 8 when some clusters could not be renewed.
@@ -47,7 +53,10 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<crate
     let now = OffsetDateTime::now_utc();
     // One fetch per cluster and identity, however many of its users are due.
     let mut due: BTreeMap<(String, String), OwnerMark> = BTreeMap::new();
-    for entry in expiry::expiring(&set, args.within, now) {
+    for entry in expiry::expiring(&set, args.within, now)
+        .into_iter()
+        .filter(|e| fleet::covers(&args.fleet, &e.mark))
+    {
         let identity = serde_json::to_string(&entry.mark.identity).unwrap_or_default();
         due.entry((entry.mark.cluster_id.clone(), identity))
             .or_insert(entry.mark);
@@ -97,17 +106,45 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<crate
     })
     .map_err(file_error)?;
     let merged = set.merged();
-    let mut entries = Vec::new();
+    // Every certificate at once, within --concurrency; the clients of one service share their back-off.
+    let mut clients = MarkClients::new(global, global.timeout_or(DEFAULT_TIMEOUT));
+    let runner = Runner::new(args.fleet.concurrency, due.len() > 1);
+    runner.expect(due.len(), "renewing certificates");
+    let mut tasks = tokio::task::JoinSet::new();
     let mut failures = Vec::new();
-    for ((id, _), mark) in &due {
-        let built = async {
-            let duration = match (args.duration, mark.duration) {
-                (Some(d), _) => d,
-                (None, Some(days)) => CertDuration::try_from(days)?,
-                (None, None) => CertDuration::days(30)?,
-            };
-            let client = build_client_for(global, global.timeout_or(DEFAULT_TIMEOUT), mark)?;
-            let cert = client.cluster_cert(id).duration(duration).send().await?;
+    for (index, ((id, _), mark)) in due.iter().enumerate() {
+        let duration = match (args.duration, mark.duration) {
+            (Some(d), _) => Ok(d),
+            (None, Some(days)) => CertDuration::try_from(days).map_err(anyhow::Error::from),
+            (None, None) => CertDuration::days(30).map_err(anyhow::Error::from),
+        };
+        let client = duration.and_then(|d| Ok((clients.client_for(mark)?, d)));
+        let (client, duration) = match client {
+            Ok(pair) => pair,
+            Err(e) => {
+                failures.push((id.clone(), e));
+                continue;
+            }
+        };
+        let (id, runner) = (id.clone(), runner.clone());
+        tasks.spawn(async move {
+            let cert = runner
+                .call(client.cluster_cert(&id).duration(duration).send())
+                .await;
+            (index, duration, client.endpoint().to_owned(), cert)
+        });
+    }
+    let mut answers = Vec::new();
+    while let Some(joined) = tasks.join_next().await {
+        answers.push(joined?);
+    }
+    runner.finish();
+    answers.sort_by_key(|(index, ..)| *index);
+    let due: Vec<_> = due.into_iter().collect();
+    let mut entries = Vec::new();
+    for (index, duration, endpoint, cert) in answers {
+        let ((id, _), mark) = &due[index];
+        let built = cert.map_err(anyhow::Error::new).and_then(|cert| {
             expiry::check_fresh_answer(&cert.kubeconfig, id, OffsetDateTime::now_utc())?;
             let ours = |access: Access| {
                 merged.clusters.iter().find(|c: &&NamedCluster| {
@@ -134,19 +171,27 @@ pub async fn run(global: &GlobalArgs, args: RefreshArgs) -> anyhow::Result<crate
                 .with_name(mark.cluster_name.clone())
                 .with_service(
                     mark.project_id.clone().unwrap_or_default(),
-                    mark.endpoint
-                        .clone()
-                        .unwrap_or_else(|| client.endpoint().to_owned()),
+                    mark.endpoint.clone().unwrap_or(endpoint),
                     mark.region.clone(),
                 )
                 .with_identity(mark.identity.clone());
             ClusterEntries::build(target, &cert.kubeconfig, &opts).map_err(anyhow::Error::new)
-        }
-        .await;
+        });
         match built {
             Ok(e) => entries.push(e),
             Err(e) => failures.push((id.clone(), e)),
         }
+    }
+    let throttling = clients.throttling();
+    if throttling.throttled_answers > 0 {
+        say!(
+            "note: the service throttled {} (waited {:.1}s in all)",
+            super::report::plural(
+                usize::try_from(throttling.throttled_answers).unwrap_or(usize::MAX),
+                "call"
+            ),
+            throttling.paused.as_secs_f64()
+        );
     }
     for (id, e) in &failures {
         say!("error: {}", super::update::fetch::failure_line(id, e));

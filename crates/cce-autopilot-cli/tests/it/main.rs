@@ -14,6 +14,8 @@ mod cli_credential;
 mod cli_credential_kubectl;
 mod cli_fail_closed;
 mod cli_faults;
+#[cfg(unix)]
+mod cli_fleet;
 mod cli_hostile;
 mod cli_identity;
 mod cli_inspect;

@@ -1,16 +1,10 @@
-//! Fetching the kubeconfigs of several clusters at once: a few calls in flight, a progress bar on a
-//! terminal, and every outcome kept, so that one failure does not lose the others.
-
-use std::io::IsTerminal as _;
-use std::sync::Arc;
+//! Fetching the kubeconfigs of several clusters at once: within the run's bound on calls in flight (its
+//! [`Runner`], which draws the progress bar), every outcome kept, so that one failure does not lose the others.
 
 use cce_autopilot::{CertDuration, Client, ClusterCert};
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-/// How many calls are in flight at once.
-pub const MAX_IN_FLIGHT: usize = 4;
+use crate::commands::fleet::Runner;
 
 /// The outcome of one cluster's call.
 #[derive(Debug)]
@@ -21,28 +15,20 @@ pub struct Fetched {
     pub result: anyhow::Result<ClusterCert>,
 }
 
-/// Fetches the kubeconfig of every cluster in `cluster_ids` with [`MAX_IN_FLIGHT`] calls at most in
-/// flight; the outcomes come back in the order of `cluster_ids`. With more than one cluster and
-/// stderr on a terminal, a progress bar counts the answers (nothing is drawn otherwise).
+/// Fetches the kubeconfig of every `(client, cluster id)` of `calls` (each in its client's project) through
+/// `runner`; the outcomes come back in the order of `calls`.
 pub async fn fetch_all(
-    client: &Client,
-    cluster_ids: &[String],
+    runner: &Runner,
+    calls: &[(Client, String)],
     duration: CertDuration,
 ) -> Vec<Fetched> {
-    let progress = progress_bar(cluster_ids.len());
-    let permits = Arc::new(Semaphore::new(MAX_IN_FLIGHT));
+    runner.expect(calls.len(), "fetching kubeconfigs");
     let mut tasks = JoinSet::new();
-    for (index, id) in cluster_ids.iter().enumerate() {
-        let client = client.clone();
-        let permits = Arc::clone(&permits);
-        let id = id.clone();
+    for (index, (client, id)) in calls.iter().enumerate() {
+        let (client, id, runner) = (client.clone(), id.clone(), runner.clone());
         tasks.spawn(async move {
-            // The semaphore is never closed, so acquiring only waits.
-            let _permit = permits.acquire_owned().await;
-            let result = client
-                .cluster_cert(&id)
-                .duration(duration)
-                .send()
+            let result = runner
+                .call(client.cluster_cert(&id).duration(duration).send())
                 .await
                 .map_err(anyhow::Error::new);
             (
@@ -54,22 +40,18 @@ pub async fn fetch_all(
             )
         });
     }
-    let mut slots: Vec<Option<Fetched>> = cluster_ids.iter().map(|_| None).collect();
+    let mut slots: Vec<Option<Fetched>> = calls.iter().map(|_| None).collect();
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok((index, fetched)) => {
-                progress.inc(1);
-                slots[index] = Some(fetched);
-            }
+            Ok((index, fetched)) => slots[index] = Some(fetched),
             // A panicking call: its slot stays empty and is reported below.
             Err(e) => tracing::error!("a fetch task failed: {e}"),
         }
     }
-    progress.finish_and_clear();
     slots
         .into_iter()
-        .zip(cluster_ids)
-        .map(|(slot, id)| {
+        .zip(calls)
+        .map(|(slot, (_, id))| {
             slot.unwrap_or_else(|| Fetched {
                 cluster_id: id.clone(),
                 result: Err(anyhow::anyhow!(
@@ -78,21 +60,6 @@ pub async fn fetch_all(
             })
         })
         .collect()
-}
-
-fn progress_bar(count: usize) -> ProgressBar {
-    let target = if count > 1 && std::io::stderr().is_terminal() {
-        ProgressDrawTarget::stderr()
-    } else {
-        ProgressDrawTarget::hidden()
-    };
-    let bar = ProgressBar::with_draw_target(Some(count as u64), target);
-    if let Ok(style) =
-        ProgressStyle::with_template("{spinner} fetching kubeconfigs {pos}/{len} {wide_bar}")
-    {
-        bar.set_style(style);
-    }
-    bar
 }
 
 /// One line describing a failed call: the cluster id, the error, and its request id when the error
