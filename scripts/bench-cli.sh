@@ -7,7 +7,11 @@
 #     through the same entry running /bin/cat on a saved ExecCredential (the floor of any plugin);
 #   - `kubeconfig update --all` over 100 emulator clusters into a new file;
 #   - one merge into kubeconfigs of 1k, 10k and 30k contexts, beside `kubectl config set-context` on the same
-#     files (each run on a fresh copy), with peak RSS.
+#     files (each run on a fresh copy), with peak RSS;
+#   - a fleet: `update --all --all-regions --all-projects` against `emulator serve --fleet 10x5x20` (1,000
+#     clusters in 50 projects of 10 regions) with 50 ms latency on every call, into a new file (wall time and
+#     peak RSS at the default concurrency, kubectl counting the distinct contexts), and once more with 429 +
+#     `Retry-After: 1` on every tenth call (every cluster merged, the waits counted).
 # Every command runs in rounds (BENCH_ROUNDS rounds of BENCH_RUNS/BENCH_ROUNDS runs, the commands taking
 # turns), so that a slow spell of the machine hits them all; the table shows medians over all runs, p90,
 # peak RSS (GNU time) and the ratios the targets in docs/PERFORMANCE.md are stated in. Timing: hyperfine -N.
@@ -21,6 +25,8 @@
 #   BENCH_AWSCLI       awscli version; default 1.46.3
 #   BENCH_CLI          a built cce-autopilot binary instead of `cargo build --release -p cce-autopilot-cli`
 #   BENCH_KEEP         1: keep the work directory (raw timings, files)
+#   BENCH_SECTIONS     which parts run: "cli", "fleet" or both; default "cli fleet"
+#   BENCH_FLEET_RUNS   timed runs of the fleet update; default 10
 set -euo pipefail
 
 started=$SECONDS
@@ -41,6 +47,112 @@ per_round=$(( (runs + rounds - 1) / rounds ))
 # 1. The binary, the emulator (the demo clusters plus 100 more), the peer
 find_cli release "${BENCH_CLI:-}"
 [[ -x $cli ]] || die "no executable at $cli"
+sections=" ${BENCH_SECTIONS:-cli fleet} "
+
+# ---------------------------------------------------------------------------------------------------
+# 0. The fleet: 1,000 clusters behind one emulator with 50 ms per call, then the same with throttling.
+bench_fleet() {
+    local runs=${BENCH_FLEET_RUNS:-10} fleet_url fleet_ak fleet_sk
+    log "fleet: emulator serve --fleet 10x5x20, latency 50 ms on every CCE and IAM call"
+    start_named_emulator fleet 120 --fleet 10x5x20 --fault latency=50ms --fault scope=gateway
+    fleet_url=$url
+    [[ -n $fleet_url ]] || die "the fleet emulator printed no base URL: $(tail -n3 "$work/fleet.err")"
+    read_banner "$work/fleet.out"
+    fleet_ak=$ak fleet_sk=$sk
+    mkdir -p "$work/fleet-home"
+    local fenv=(env -i "PATH=$PATH" "HOME=$work/fleet-home" "KUBECONFIG=$work/fleet-home/none"
+        "HUAWEICLOUD_SDK_AK=$fleet_ak" "HUAWEICLOUD_SDK_SK=$fleet_sk" "CCE_AUTOPILOT_METADATA_DISABLED=1"
+        "NO_PROXY=127.0.0.1" "no_proxy=127.0.0.1")
+    local run=("$cli" --endpoint "$fleet_url" --iam-endpoint "$fleet_url" kubeconfig update --all
+        --all-regions --all-projects --format json)
+    # Correctness first: one run, every cluster merged, kubectl lists 1,000 distinct contexts.
+    "${fenv[@]}" "${run[@]}" --kubeconfig "$work/fleet.yaml" >"$work/fleet.json" 2>"$work/fleet.run.err" ||
+        die "fleet update: $(tail -n3 "$work/fleet.run.err")"
+    local contexts distinct
+    contexts=$(kubectl --kubeconfig "$work/fleet.yaml" config get-contexts -o name | wc -l)
+    distinct=$(kubectl --kubeconfig "$work/fleet.yaml" config get-contexts -o name | sort -u | wc -l)
+    [[ $contexts == 1000 && $distinct == 1000 ]] || die "kubectl lists $contexts contexts ($distinct distinct), not 1000"
+    python3 - "$work/fleet.json" <<'PY' || die "the fleet report does not show 1,000 merged clusters"
+import json, sys
+fleet = json.load(open(sys.argv[1]))["fleet"]
+ok = [c for c in fleet["clusters"] if c["outcome"] == "ok"]
+assert len(ok) == 1000 and not fleet["failed-projects"], (len(ok), fleet["failed-projects"])
+PY
+    log "fleet: $runs timed runs into a new file (hyperfine -N), then peak RSS of 3"
+    "${fenv[@]}" hyperfine -N --style none --runs "$runs" --warmup 1 --export-json "$work/fleet-time.json" \
+        --prepare "rm -f $work/fleet-t.yaml $work/fleet-t.yaml.bak" \
+        -- "$(printf '%q ' "${run[@]}" --kubeconfig "$work/fleet-t.yaml")" >"$work/fleet.hyperfine" 2>&1 ||
+        die "fleet timing: $(tail -n5 "$work/fleet.hyperfine")"
+    : >"$work/fleet.rss"
+    for _ in 1 2 3; do
+        rm -f "$work/fleet-t.yaml" "$work/fleet-t.yaml.bak"
+        "${fenv[@]}" /usr/bin/time -f %M -o "$work/fleet.rss.one" "${run[@]}" --kubeconfig "$work/fleet-t.yaml" \
+            >/dev/null 2>&1 || die "fleet update failed under time"
+        tail -n1 "$work/fleet.rss.one" >>"$work/fleet.rss"
+    done
+    # The peer: the shell loop a fleet needed before, one `update --all` per project (3 runs, each into a new
+    # file; its names collide across projects, which the merge resolves with project suffixes).
+    "${fenv[@]}" "$cli" --endpoint "$fleet_url" --iam-endpoint "$fleet_url" clusters list --all-projects \
+        --format json >"$work/fleet-list.json" 2>/dev/null || die "fleet clusters list failed"
+    python3 -c 'import json,sys; print("\n".join(sorted({c["region"]+" "+c["project-id"] for c in json.load(open(sys.argv[1]))})))' \
+        "$work/fleet-list.json" >"$work/fleet-projects.txt"
+    [[ $(wc -l <"$work/fleet-projects.txt") == 50 ]] || die "the fleet list does not name 50 projects"
+    log "fleet: the shell loop it replaces, one update --all per project, 3 runs"
+    : >"$work/fleet-loop.s"
+    for _ in 1 2 3; do
+        rm -f "$work/loop.yaml" "$work/loop.yaml.bak"
+        local t0 t1
+        t0=$(date +%s.%N)
+        while read -r region project; do
+            "${fenv[@]}" "$cli" --endpoint "$fleet_url" --iam-endpoint "$fleet_url" --region "$region" \
+                --project-id "$project" kubeconfig update --all --kubeconfig "$work/loop.yaml" \
+                >/dev/null 2>&1 || die "loop update failed for $region $project"
+        done <"$work/fleet-projects.txt"
+        t1=$(date +%s.%N)
+        awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }' >>"$work/fleet-loop.s"
+    done
+    log "fleet: the same fleet answering 429 + Retry-After: 1 to every tenth call"
+    start_named_emulator throttled 120 --fleet 10x5x20 --fault latency=50ms --fault scope=gateway \
+        --fault 429=every:10 --fault retry-after=1s
+    [[ -n $url ]] || die "the throttled emulator printed no base URL: $(tail -n3 "$work/throttled.err")"
+    local throttled_started=$SECONDS
+    "${fenv[@]}" "$cli" --endpoint "$url" --iam-endpoint "$url" kubeconfig update --all --all-regions \
+        --all-projects --format json --kubeconfig "$work/throttled.yaml" >"$work/throttled.json" \
+        2>"$work/throttled.err.run" || die "throttled fleet update: $(tail -n3 "$work/throttled.err.run")"
+    local throttled_seconds=$((SECONDS - throttled_started))
+    echo
+    echo "==== fleet: update --all --all-regions --all-projects, 1,000 clusters (10x5x20), 50 ms per call"
+    python3 - "$work" "$throttled_seconds" <<'PY'
+import json, statistics, sys
+work, throttled_seconds = sys.argv[1], sys.argv[2]
+times = json.load(open(f"{work}/fleet-time.json"))["results"][0]["times"]
+kib = sorted(int(l) for l in open(f"{work}/fleet.rss") if l.strip())
+med = statistics.median(times)
+print(f"wall time: median {med:.2f} s (min {min(times):.2f}, max {max(times):.2f}, {len(times)} runs)  (target <= 3 s: {'met' if med <= 3 else 'NOT met'})")
+loop = sorted(float(l) for l in open(f"{work}/fleet-loop.s") if l.strip())
+print(f"the shell loop it replaces (50 x update --all, one project each): median {loop[len(loop) // 2]:.2f} s of {len(loop)} runs: "
+      f"{loop[len(loop) // 2] / med:.1f}x the fleet run")
+rss = kib[len(kib) // 2] / 1024
+print(f"peak RSS:  median {rss:.1f} MiB of {len(kib)} runs  (target <= 64 MiB: {'met' if rss <= 64 else 'NOT met'})")
+fleet = json.load(open(f"{work}/throttled.json"))["fleet"]
+ok = sum(c["outcome"] == "ok" for c in fleet["clusters"])
+t = fleet["throttling"]
+print(f"429 + Retry-After: 1 on every tenth call: {ok} of 1000 merged in {throttled_seconds} s; "
+      f"{t['waits']} waits, the fleet held {t['paused-seconds']:.1f} s in all")
+assert ok == 1000 and t["waits"] > 0, "the throttled run lost clusters or counted no wait"
+PY
+    kubectl --kubeconfig "$work/throttled.yaml" config get-contexts -o name | sort -u | wc -l |
+        grep -qx 1000 || die "after the throttled run kubectl does not list 1,000 distinct contexts"
+}
+if [[ $sections == *" fleet "* ]]; then
+    bench_fleet
+fi
+if [[ $sections != *" cli "* ]]; then
+    echo "($((SECONDS - started)) s in all)"
+    echo "PASS bench-cli"
+    exit 0
+fi
+
 extra=()
 for i in $(seq -w 1 100); do
     extra+=(--cluster "bench-$i=00000000-0000-4000-8000-000000000$i")
