@@ -27,12 +27,16 @@ pub(crate) struct Backoff {
 impl Backoff {
     /// Waits until the pause is over, but never past `deadline`.
     pub(crate) async fn wait(&self, deadline: Instant) {
-        let until = *self
-            .until
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if let Some(until) = until.filter(|u| *u > Instant::now()) {
-            tokio::time::sleep_until(until.min(deadline).into()).await;
+        // A pause extended while this call slept holds it too.
+        loop {
+            let until = *self
+                .until
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            match until.filter(|u| *u > Instant::now() && Instant::now() < deadline) {
+                Some(until) => tokio::time::sleep_until(until.min(deadline).into()).await,
+                None => return,
+            }
         }
     }
 

@@ -60,13 +60,9 @@ pub(crate) struct ProjectList {
 pub(crate) struct ProjectEntry {
     pub(crate) id: String,
     #[serde(default)]
-    pub(crate) name: String,
-    #[serde(default = "yes")]
-    pub(crate) enabled: bool,
-}
-
-fn yes() -> bool {
-    true
+    pub(crate) name: Option<String>,
+    #[serde(default)]
+    pub(crate) enabled: Option<bool>,
 }
 
 impl Client {
@@ -114,8 +110,8 @@ impl Client {
             }
             projects.push(Project {
                 id: p.id,
-                name: p.name,
-                enabled: p.enabled,
+                name: p.name.unwrap_or_default(),
+                enabled: p.enabled.unwrap_or(true),
             });
         }
         Ok(projects)

@@ -40,7 +40,10 @@ pub struct ListArgs {
 /// could not be listed: the others are printed).
 pub async fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<crate::exit::Exit> {
     fleet::check(global, &args.fleet)?;
-    let client = build_client(global, global.timeout_or(DEFAULT_TIMEOUT))?;
+    let client = build_client(
+        &fleet::base(global, &args.fleet),
+        global.timeout_or(DEFAULT_TIMEOUT),
+    )?;
     let phase: Option<ClusterPhase> = args
         .status
         .as_ref()

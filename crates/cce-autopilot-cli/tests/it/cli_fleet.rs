@@ -347,3 +347,77 @@ fn the_progress_bar_is_drawn_on_a_terminal_and_never_on_a_pipe() {
         "no bar on a terminal: {drawn}"
     );
 }
+
+#[test]
+fn without_region_or_endpoint_a_fleet_reaches_each_region_through_its_own_endpoint() {
+    let fleet = Fleet::new("2x1x1", Faults::none());
+    let url = fleet.emu.url().to_owned();
+    // No --endpoint, no --region: each region's endpoint comes from the SDK's variable for it.
+    let out = Command::new(BIN)
+        .env_clear()
+        .env("CCE_AUTOPILOT_METADATA_DISABLED", "1")
+        .env("HOME", fleet.home.path())
+        .env("PATH", "/usr/bin:/bin")
+        .env("HUAWEICLOUD_SDK_AK", fleet.emu.access_key())
+        .env("HUAWEICLOUD_SDK_SK", fleet.emu.secret_key())
+        .env("HUAWEICLOUD_SDK_IAM_ENDPOINT", &url)
+        .env("HUAWEICLOUD_SDK_REGION_CCE_CN_NORTH_1", &url)
+        .env("HUAWEICLOUD_SDK_REGION_CCE_CN_NORTH_2", &url)
+        .args([
+            "clusters",
+            "list",
+            "--regions",
+            "cn-north-1,cn-north-2",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("cce-autopilot runs");
+    let run = Run::from(out);
+    run.success("fleet list by regions");
+    let rows = json(&run);
+    let regions: Vec<&str> = rows
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["region"].as_str().unwrap())
+        .collect();
+    assert_eq!(regions, ["cn-north-1", "cn-north-2"]);
+}
+
+#[test]
+fn exec_entries_of_a_fleet_ask_in_their_own_project() {
+    let fleet = Fleet::new("1x2x1", Faults::none());
+    fleet
+        .update(&["--all-projects", "--exec"])
+        .success("fleet update --exec");
+    let file: Value =
+        serde_saphyr::from_str(&std::fs::read_to_string(fleet.file()).unwrap()).unwrap();
+    let users = file["users"].as_array().unwrap();
+    assert_eq!(users.len(), 2);
+    let mut projects = Vec::new();
+    for user in users {
+        let args: Vec<&str> = user["user"]["exec"]["args"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a.as_str().unwrap())
+            .collect();
+        let at = args
+            .iter()
+            .position(|a| *a == "--project-id")
+            .expect("--project-id");
+        projects.push(args[at + 1].to_owned());
+        assert!(
+            args.windows(2).any(|w| w == ["--region", "cn-north-1"]),
+            "{args:?}"
+        );
+    }
+    projects.sort();
+    projects.dedup();
+    assert_eq!(
+        projects.len(),
+        2,
+        "each entry names its own project: {projects:?}"
+    );
+}

@@ -210,12 +210,12 @@ pub(crate) fn names(
             ..mark.clone()
         };
         if existing.held_by_another_project(&base, &named) {
-            let suffix: String = project.chars().take(8).collect();
+            let suffix = name_part(&project.chars().take(8).collect::<String>());
             base = format!("{base}.{suffix}");
             note = Some(format!(
                 "another project's cluster named {name} already has the names cce_{}_{name}_…; the entries of \
                  cluster {name} of project {project} are named {base}_…",
-                scope
+                name_part(scope)
             ));
         }
     }

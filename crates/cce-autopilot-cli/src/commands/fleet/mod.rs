@@ -49,6 +49,22 @@ pub(crate) fn check(global: &GlobalArgs, fleet: &FleetArgs) -> anyhow::Result<()
     Ok(())
 }
 
+/// The global options a fleet run builds its first client from: with neither a region nor an endpoint, the
+/// first region of `--regions`, else cn-north-4 — IAM lists the projects of every region from any of them.
+pub(crate) fn base(global: &GlobalArgs, fleet: &FleetArgs) -> GlobalArgs {
+    let mut at = global.clone();
+    if fleet.is_fleet() && at.region.is_none() && at.endpoint.is_none() {
+        at.region = Some(
+            fleet
+                .regions
+                .first()
+                .cloned()
+                .unwrap_or_else(|| "cn-north-4".to_owned()),
+        );
+    }
+    at
+}
+
 /// The projects the run covers: without fleet flags, the client's own; else the identity's projects (one
 /// IAM call) in the regions chosen — each region's default project, or all of them with `--all-projects`.
 /// A region asked for where the identity has no project is skipped, not failed.
@@ -66,17 +82,31 @@ pub(crate) async fn targets(
         };
         return Ok((vec![target], Vec::new()));
     }
-    let regions: Vec<String> = if !fleet.regions.is_empty() {
-        fleet.regions.clone()
-    } else {
-        cce_autopilot::region::known_regions()
-            .map(str::to_owned)
-            .collect()
+    let projects = client.projects().await?;
+    let mut regions: Vec<String> = Vec::new();
+    let mut add = |r: &str| {
+        if !regions.iter().any(|known| known == r) {
+            regions.push(r.to_owned());
+        }
     };
+    if !fleet.regions.is_empty() {
+        fleet.regions.iter().for_each(|r| add(r));
+    } else {
+        cce_autopilot::region::known_regions().for_each(&mut add);
+        // Every project means every project: regions the table does not know but the environment or the
+        // regions file gives an endpoint (HUAWEICLOUD_SDK_REGION_CCE_*) too, when the identity has a
+        // project there. Other names (not a region's) are skipped below with a debug line.
+        if fleet.all_projects && !fleet.all_regions {
+            let env = cce_autopilot::Environment::process();
+            projects
+                .iter()
+                .filter(|p| cce_autopilot::region::cce_endpoint(p.region(), &env).is_ok())
+                .for_each(|p| add(p.region()));
+        }
+    }
     // Regions named on purpose are reported when they have no project; all regions of the table are not
     // (most accounts use a few of them) unless --all-regions asked for each.
     let report_empty = !fleet.regions.is_empty() || fleet.all_regions;
-    let projects = client.projects().await?;
     let mut targets = Vec::new();
     let mut skipped = Vec::new();
     for region in &regions {
@@ -92,13 +122,25 @@ pub(crate) async fn targets(
                 tracing::debug!(project = %project.name, "project disabled: skipped");
                 continue;
             }
-            found += 1;
-            targets.push(FleetTarget {
-                region: Some(region.clone()),
-                project: Some(project.name.clone()),
-                project_id: Some(project.id.clone()),
-                client: client.in_project(region, &project.id)?,
-            });
+            match client.in_project(region, &project.id) {
+                Ok(project_client) => {
+                    found += 1;
+                    targets.push(FleetTarget {
+                        region: Some(region.clone()),
+                        project: Some(project.name.clone()),
+                        project_id: Some(project.id.clone()),
+                        client: project_client,
+                    });
+                }
+                Err(e) => {
+                    skipped.push(SkippedJson {
+                        region: region.clone(),
+                        reason: format!("no endpoint for its projects: {e}"),
+                    });
+                    found = usize::MAX;
+                    break;
+                }
+            }
         }
         if found == 0 && report_empty {
             skipped.push(SkippedJson {
@@ -152,7 +194,11 @@ impl<'a> MarkClients<'a> {
         &mut self,
         mark: &cce_autopilot_kubeconfig::managed::OwnerMark,
     ) -> anyhow::Result<Client> {
-        let key = serde_json::to_string(&(&mark.endpoint, &mark.region, &mark.identity))?;
+        // A mark whose project cannot be had through `in_project` gets a client of its own project.
+        let per_project = mark.endpoint.is_some() || mark.region.is_some();
+        let own_project = (!per_project).then_some(&mark.project_id);
+        let key =
+            serde_json::to_string(&(&mark.endpoint, &mark.region, &mark.identity, own_project))?;
         let base = match self.built.get(&key) {
             Some(client) => client.clone(),
             None => {
@@ -161,10 +207,7 @@ impl<'a> MarkClients<'a> {
                 client
             }
         };
-        match (
-            &mark.project_id,
-            mark.endpoint.is_some() || mark.region.is_some(),
-        ) {
+        match (&mark.project_id, per_project) {
             (Some(project), true) => {
                 Ok(base.in_project(mark.region.as_deref().unwrap_or_default(), project)?)
             }

@@ -7,7 +7,7 @@ pub(crate) mod exec;
 pub(crate) mod fetch;
 mod preview;
 mod prior;
-mod select;
+pub(crate) mod select;
 
 use prior::Prior;
 
@@ -58,7 +58,7 @@ use select::Planned;
 /// collision); 8 some clusters failed (one line each on stderr), the others were merged.
 #[derive(Debug, Args)]
 pub struct UpdateArgs {
-    /// The cluster: its name, alias or id (repeatable; fetched 4 at a time).
+    /// The cluster: its name, alias or id (repeatable; fetched --concurrency at a time).
     #[arg(
         long,
         visible_alias = "cluster-id",
@@ -159,7 +159,10 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<crate:
         exec::check_sources(global)?;
     }
 
-    let client = build_client(global, global.timeout_or(DEFAULT_TIMEOUT))?;
+    let client = build_client(
+        &fleets::base(global, &args.fleet),
+        global.timeout_or(DEFAULT_TIMEOUT),
+    )?;
     let mut notes = Vec::new();
     let (targets, skipped_regions) = fleets::targets(global, &args.fleet, &client).await?;
     let mut fleet = args.fleet.is_fleet().then(|| FleetReport {
@@ -300,7 +303,14 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<crate:
                         .first()
                         .copied()
                         .unwrap_or(Access::Internal);
-                    Some(exec::config(global, &resolved.id, primary, args.duration)?)
+                    // The plugin asks where this cluster is: a fleet's clusters are in many projects.
+                    let mut at = global.clone();
+                    let t = &targets[plan.target];
+                    if t.project.is_some() {
+                        at.region.clone_from(&t.region);
+                        at.project_id.clone_from(&project_ids[plan.target]);
+                    }
+                    Some(exec::config(&at, &resolved.id, primary, args.duration)?)
                 }
                 false => None,
             };
@@ -325,6 +335,16 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<crate:
         say!("warning: {warning}");
     }
     if entries.is_empty() {
+        if let Some(report) = &mut fleet {
+            for (id, e) in &failures {
+                if let Some(plan) = planned.iter().find(|p| &p.resolved.id == id) {
+                    let name = plan.resolved.name.as_deref();
+                    let detail = Some(format!("{e:#}"));
+                    report.push(&targets[plan.target], id, name, Outcome::Failed, detail);
+                }
+            }
+            say!("{}", report.text("merged").trim_end());
+        }
         return Err(all_failed(failures));
     }
 
