@@ -95,6 +95,8 @@ pub enum KubeconfigCommand {
     Prune(commands::prune::PruneArgs),
     /// Renew the static entries whose client certificate expires soon.
     Refresh(commands::refresh::RefreshArgs),
+    /// Write one Kubernetes Secret per cluster for Argo CD, Flux or Cluster API.
+    Export(commands::export::ExportArgs),
 }
 
 /// `clusters …`
@@ -116,6 +118,7 @@ impl Cli {
                 KubeconfigCommand::Remove(args) => commands::remove::run(global, args).await,
                 KubeconfigCommand::Prune(args) => commands::prune::run(global, args).await,
                 KubeconfigCommand::Refresh(args) => commands::refresh::run(global, args).await,
+                KubeconfigCommand::Export(args) => commands::export::run(global, args).await,
             },
             Command::Clusters(ClustersCommand::List(args)) => {
                 commands::clusters::run(global, args).await

@@ -101,6 +101,14 @@ impl CliError {
         }
     }
 
+    /// An answer of the service that cannot be used.
+    pub fn service(message: impl Into<String>) -> Self {
+        CliError {
+            code: SERVICE,
+            message: message.into(),
+        }
+    }
+
     /// A file error.
     pub fn file(message: impl Into<String>) -> Self {
         CliError {

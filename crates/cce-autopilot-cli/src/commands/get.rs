@@ -171,7 +171,7 @@ fn render(cert: &ClusterCert, format: Format) -> anyhow::Result<String> {
 /// Writes `-o PATH`. A regular file (or a new one) is replaced atomically, 0600, through any symlink (the
 /// link stays a link); anything else that can be opened for writing — `/dev/stdout`, a terminal, a pipe, a
 /// device — is written in place, as a shell's `>` would, never renamed over. Returns how, for the message.
-fn write_output(path: &Path, contents: &[u8]) -> anyhow::Result<&'static str> {
+pub(crate) fn write_output(path: &Path, contents: &[u8]) -> anyhow::Result<&'static str> {
     use std::io::Write as _;
     match std::fs::metadata(path) {
         Ok(meta) if !meta.is_file() && !meta.is_dir() => {

@@ -8,6 +8,7 @@ pub mod credential;
 #[cfg(feature = "emulator")]
 pub mod demo;
 pub mod expiry;
+pub mod export;
 pub(crate) mod fleet;
 pub mod get;
 pub mod inspect;

@@ -12,6 +12,7 @@ mod plugin_support;
 mod cli_commands;
 mod cli_credential;
 mod cli_credential_kubectl;
+mod cli_export;
 mod cli_fail_closed;
 mod cli_faults;
 #[cfg(unix)]

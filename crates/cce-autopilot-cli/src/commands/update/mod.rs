@@ -12,7 +12,7 @@ pub(crate) mod select;
 use prior::Prior;
 
 use cce_autopilot::model::Kubeconfig;
-use cce_autopilot::{Access, CertDuration, ClusterPhase};
+use cce_autopilot::{Access, CertDuration};
 use cce_autopilot_kubeconfig::managed::{
     self, AccessChoice, ClusterEntries, EntryOptions, MergeRequest, NameTemplate, Naming, Target,
 };
@@ -26,7 +26,7 @@ use super::common::build_client;
 use super::fleet::report::{FleetReport, Outcome};
 use super::fleet::{self as fleets, Runner};
 use super::json::{FailureJson, UpdateDetails};
-use super::resolve::{self, Resolved};
+use super::resolve::Resolved;
 use super::{expiry, report};
 use crate::args::{AccessArg, parse_cert_duration};
 use clap::Args;
@@ -173,21 +173,16 @@ pub async fn run(global: &GlobalArgs, args: UpdateArgs) -> anyhow::Result<crate:
         args.fleet.concurrency,
         fleet.is_some() || args.all || args.cluster.len() > 1,
     );
-    let planned: Vec<Planned> = if args.all {
-        let wanted: ClusterPhase = args.status.parse().unwrap_or_else(|never| match never {});
-        select::all(&targets, &wanted, &runner, fleet.as_mut(), &mut notes).await?
-    } else {
-        let resolution = resolve::resolve(&client, &args.cluster).await?;
-        notes.extend(resolution.note);
-        resolution
-            .clusters
-            .into_iter()
-            .map(|resolved| Planned {
-                resolved,
-                target: 0,
-            })
-            .collect()
-    };
+    let all = args.all.then_some(args.status.as_str());
+    let planned: Vec<Planned> = select::clusters(
+        &targets,
+        all,
+        &args.cluster,
+        &runner,
+        fleet.as_mut(),
+        &mut notes,
+    )
+    .await?;
     for note in &notes {
         say!("{note}");
     }

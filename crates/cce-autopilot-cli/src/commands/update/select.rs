@@ -16,6 +16,32 @@ pub(crate) struct Planned {
     pub target: usize,
 }
 
+/// The clusters of a run: with `all` (the phase of `--all`), every cluster of every target in that phase
+/// ([`all`]); else the `--cluster` values resolved in the one project (target 0). Notes go to `notes`.
+pub(crate) async fn clusters(
+    targets: &[FleetTarget],
+    all: Option<&str>,
+    queries: &[String],
+    runner: &Runner,
+    fleet: Option<&mut FleetReport>,
+    notes: &mut Vec<String>,
+) -> anyhow::Result<Vec<Planned>> {
+    if let Some(status) = all {
+        let wanted: ClusterPhase = status.parse().unwrap_or_else(|never| match never {});
+        return self::all(targets, &wanted, runner, fleet, notes).await;
+    }
+    let resolution = resolve::resolve(&targets[0].client, queries).await?;
+    notes.extend(resolution.note);
+    Ok(resolution
+        .clusters
+        .into_iter()
+        .map(|resolved| Planned {
+            resolved,
+            target: 0,
+        })
+        .collect())
+}
+
 /// Every cluster in phase `wanted` of every target; the others become notes (one project) or skipped rows
 /// (a fleet). A project that cannot be listed is a failed row of a fleet, and the error of a single project.
 pub(crate) async fn all(
