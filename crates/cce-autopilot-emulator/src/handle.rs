@@ -200,6 +200,15 @@ impl EmulatorHandle {
             .map(|c| c.port_id.clone())
     }
 
+    /// The serial numbers (hex, colon-separated) of the client certificates the cluster's API-server stub
+    /// accepted, one per TLS connection, in order.
+    pub fn accepted_serials(&self, cluster_id: &str) -> Vec<String> {
+        self.shared
+            .any_cluster(cluster_id)
+            .map(|c| lock(&c.accepted_serials).clone())
+            .unwrap_or_default()
+    }
+
     /// The subject common names of the clients the cluster's API-server stub accepted, one per TLS
     /// connection, oldest first.
     pub fn accepted_clients(&self, cluster_id: &str) -> Vec<String> {

@@ -69,6 +69,7 @@ impl EmulatorBuilder {
                 external_url,
                 issued: Default::default(),
                 accepted_clients: Mutex::default(),
+                accepted_serials: Mutex::default(),
                 rejected_handshakes: Default::default(),
             });
             stubs.push((internal, acceptor.clone(), cluster.clone()));

@@ -56,6 +56,8 @@ pub(crate) struct Cluster {
     pub(crate) external_url: Option<String>,
     pub(crate) issued: AtomicUsize,
     pub(crate) accepted_clients: Mutex<Vec<String>>,
+    /// The serial numbers of those clients' certificates, in the same order.
+    pub(crate) accepted_serials: Mutex<Vec<String>>,
     pub(crate) rejected_handshakes: AtomicUsize,
 }
 

@@ -90,6 +90,7 @@ pub(crate) async fn serve_stub(
                         .unwrap_or_default();
                     tracing::debug!(cluster = %cluster.id, client = %peer.user, "API-server stub accepted a client");
                     lock(&cluster.accepted_clients).push(peer.user.clone());
+                    lock(&cluster.accepted_serials).push(peer.serial.clone());
                     serve_connection(tls, router.layer(Extension(peer)), read_timeout).await;
                 }
                 Ok(Err(err)) => {

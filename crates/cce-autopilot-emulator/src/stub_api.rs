@@ -23,6 +23,8 @@ pub(crate) struct Peer {
     pub(crate) user: String,
     /// The subject's organisations: the user's groups.
     pub(crate) groups: Vec<String>,
+    /// The certificate's serial number, hex with colons.
+    pub(crate) serial: String,
 }
 
 impl Peer {
@@ -42,6 +44,7 @@ impl Peer {
                 .and_then(text)
                 .unwrap_or_default(),
             groups: subject.iter_organization().filter_map(text).collect(),
+            serial: cert.raw_serial_as_string(),
         }
     }
 }
@@ -141,6 +144,9 @@ pub(crate) fn router(address: &str) -> Router {
         .route("/healthz", get(ok))
         .route("/livez", get(ok))
         .route("/readyz", get(ok))
+        // Not Kubernetes: a test hook that answers `ok` after `ms` milliseconds (at most 10 s), for a
+        // request that must still be in flight when its client renews its certificate.
+        .route("/_emulator/hold", get(hold))
         .route("/api", get(fixed(api.clone())))
         .route("/api/", get(fixed(api)))
         .route("/api/v1", get(fixed(core)))
@@ -166,4 +172,17 @@ pub(crate) fn router(address: &str) -> Router {
                 "the server could not find the requested resource",
             )
         })
+}
+
+/// `GET /_emulator/hold?ms=N`: `ok` after N milliseconds, at most 10 s.
+async fn hold(query: axum::extract::RawQuery) -> impl axum::response::IntoResponse {
+    let ms = query
+        .0
+        .as_deref()
+        .and_then(|q| q.split('&').find_map(|kv| kv.strip_prefix("ms=")))
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(0)
+        .min(10_000);
+    tokio::time::sleep(std::time::Duration::from_millis(ms)).await;
+    ([(CONTENT_TYPE, "text/plain; charset=utf-8")], "ok")
 }

@@ -45,6 +45,8 @@ mod pipeline;
 mod project;
 mod redact;
 pub mod region;
+#[cfg(feature = "kube")]
+mod renewing;
 mod retry;
 mod sign;
 mod whoami;
@@ -77,6 +79,8 @@ pub use credentials::{BoxFuture, Credentials, ProvideCredentials};
 pub use env::Environment;
 pub use error::{Error, ErrorKind, Result, ServiceError};
 pub use fleet::Project;
+#[cfg(feature = "kube")]
+pub use renewing::{RenewOptions, RenewingKubeClient};
 pub use retry::RetryConfig;
 
 /// The model crate, for the types not re-exported here.

@@ -66,8 +66,8 @@ pub struct ExportArgs {
     /// else internal].
     #[arg(long, value_name = "ACCESS", value_parser = one_access())]
     pub access: Option<Access>,
-    /// The name to expect in the API server's certificate at the external endpoint (e.g. kubernetes),
-    /// which the service serves without one; required for an external endpoint.
+    /// The name to expect in the API server's certificate (e.g. kubernetes): required for the external
+    /// endpoint, which the service serves without one; optional for the internal one.
     #[arg(long, value_name = "NAME", value_parser = clap::builder::NonEmptyStringValueParser::new())]
     pub tls_server_name: Option<String>,
     /// Certificate validity in days (1-1827, -1 or max for five years).
@@ -270,8 +270,8 @@ fn build(
             )
             .into());
         }
-        (Access::External, Some(name)) => Some(name.as_str()),
-        _ => None,
+        (_, Some(name)) => Some(name.as_str()),
+        (_, None) => None,
     };
     let user = &entry.user.user;
     let (Some(cert), Some(key)) = (&user.client_certificate_data, &user.client_key_data) else {
