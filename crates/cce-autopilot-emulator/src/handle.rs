@@ -299,8 +299,9 @@ pub fn demo_banner(emulator: &EmulatorHandle) -> String {
         // A fleet: its clusters are listed by the CLI, not here.
         let _ = writeln!(
             out,
-            "  clusters     {} (list them: cce-autopilot --endpoint {url} clusters list --all-projects)",
-            ids.len()
+            "  clusters     {} in {} projects, listed by IAM's /v3/auth/projects and each project's cluster list",
+            ids.len(),
+            emulator.shared.iam_projects.len()
         );
     }
     let _ = writeln!(out, "  clusters:");
