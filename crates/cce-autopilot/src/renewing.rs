@@ -67,8 +67,11 @@ struct State {
     renewals: AtomicU64,
 }
 
-/// A `kube::Client` for one cluster, renewed before its certificate expires. Cheap to share; the renewal
-/// runs on a task of its own until this value is dropped.
+/// A `kube::Client` for one cluster, renewed before its certificate expires. Share it behind an `Arc`
+/// (the `kube::Client` it hands out is cheap to clone); the renewal runs on a task of its own until this value
+/// is dropped. Only the internal endpoint: the service serves the external one without a verifiable name.
+/// A renewal that fails is tried again after [`RenewOptions::retry_after`], doubling up to ten minutes, while
+/// the current client stays in use.
 ///
 /// Use it for Rust programs that hold a client for days (controllers, operators). For kubectl and other
 /// client-go programs an exec entry (`kubeconfig update --exec`) does the same job; for consumers that read
@@ -131,6 +134,13 @@ impl RenewingKubeClient {
         options: RenewOptions,
     ) -> Result<Self> {
         let cluster_id = cluster_id.into();
+        if access != Access::Internal {
+            return Err(Error::invalid(
+                "access",
+                "the external endpoint is served with insecure-skip-tls-verify; a long-lived client uses the \
+                 internal one (or build your own kube::Config with a TLS server name)",
+            ));
+        }
         let first = fetch(&client, &cluster_id, access, duration).await?;
         let state = Arc::new(State {
             current: RwLock::new(first),
@@ -179,13 +189,17 @@ async fn renew_forever(
     duration: CertDuration,
     options: RenewOptions,
 ) {
+    // Floors, whatever the options say: never a busy loop.
+    let min_interval = options.min_interval.max(Duration::from_millis(100));
+    let first_retry = options.retry_after.max(Duration::from_secs(1));
+    let mut retry = first_retry;
     loop {
         let (not_before, not_after) = {
             let current = read(&state);
             (current.not_before, current.not_after)
         };
         let wait = until_renewal(not_before, not_after, OffsetDateTime::now_utc(), &options);
-        tokio::time::sleep(wait.max(options.min_interval)).await;
+        tokio::time::sleep(wait.max(min_interval)).await;
         match fetch(&client, &cluster_id, access, duration).await {
             Ok(next) => {
                 *state
@@ -193,11 +207,13 @@ async fn renew_forever(
                     .write()
                     .unwrap_or_else(std::sync::PoisonError::into_inner) = next;
                 state.renewals.fetch_add(1, Ordering::Relaxed);
+                retry = first_retry;
                 tracing::info!(cluster_id = %cluster_id, "renewed the kube client's certificate");
             }
             Err(e) => {
                 tracing::warn!(cluster_id = %cluster_id, error = %e, "renewing the kube client's certificate failed; the current one stays");
-                tokio::time::sleep(options.retry_after).await;
+                tokio::time::sleep(retry).await;
+                retry = (retry * 2).min(Duration::from_secs(600));
             }
         }
     }

@@ -103,7 +103,10 @@ pub async fn run(global: &GlobalArgs, args: ListArgs) -> anyhow::Result<crate::e
         }
     }
     if !skipped.is_empty() {
-        let names: Vec<&str> = skipped.iter().map(|s| s.region.as_str()).collect();
+        let names: Vec<String> = skipped
+            .iter()
+            .map(|s| crate::text::field(&s.region).into_owned())
+            .collect();
         say!(
             "note: {} skipped, the identity has no project there: {}",
             super::report::plural(names.len(), "region"),

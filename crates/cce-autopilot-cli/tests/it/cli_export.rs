@@ -232,3 +232,53 @@ fn renew_within_issues_again_exactly_what_expires_and_keeps_the_rest_byte_for_by
     from_list.success("from a kubectl list");
     assert_eq!(from_list.stdout, renewed.stdout);
 }
+
+#[test]
+fn a_renewal_that_fails_keeps_the_earlier_secret_while_it_is_valid_and_says_so() {
+    let world = world();
+    // Credentials that may not list clusters: the ids name the Secrets, and a removed cluster can still be
+    // asked for (and answers 404).
+    world.emu.set_deny_cluster_listing(true);
+    world.emu.set_clock_offset_secs(-25 * 86_400);
+    let ids = ["--cluster", "id-alpha", "--cluster", "id-bravo"];
+    let mut args = vec!["kubeconfig", "export", "--format", "argocd"];
+    args.extend(ids);
+    let old = world.run(&args);
+    old.success("old export");
+    world.emu.set_clock_offset_secs(0);
+    let previous = world.path("previous.yaml");
+    // A planted Secret with bravo's id under another name is not bravo's earlier Secret.
+    let planted = old
+        .stdout
+        .replace("name: cce-id-bravo", "name: cce-planted");
+    std::fs::write(&previous, format!("{}{planted}", old.stdout)).unwrap();
+    assert!(world.emu.remove_cluster("id-alpha"));
+    args.extend(["--renew-within", "7d", "--from", previous.to_str().unwrap()]);
+    let run = world.run(&args);
+    run.code(8, "alpha cannot be renewed");
+    let secrets = docs(&run.stdout);
+    let names: Vec<&str> = secrets
+        .iter()
+        .map(|s| s["metadata"]["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        names,
+        ["cce-id-alpha", "cce-id-bravo"],
+        "alpha kept, bravo renewed, nothing planted"
+    );
+    let before = &docs(&old.stdout)[0];
+    assert_eq!(
+        secrets[0]["stringData"], before["stringData"],
+        "the earlier alpha, unchanged"
+    );
+    assert_ne!(
+        secrets[1]["stringData"],
+        docs(&old.stdout)[1]["stringData"],
+        "bravo renewed"
+    );
+    assert!(
+        run.stderr.contains("earlier Secret is kept"),
+        "{}",
+        run.stderr
+    );
+}

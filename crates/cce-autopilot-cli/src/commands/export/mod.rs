@@ -21,6 +21,7 @@ use crate::args::{
 use crate::exit::{self, CliError};
 
 use super::common::build_client;
+use super::fleet::report::FleetReport;
 use super::fleet::{self as fleets, Runner};
 use super::update::fetch;
 use super::update::select::{self, Planned};
@@ -109,18 +110,41 @@ pub async fn run(global: &GlobalArgs, args: ExportArgs) -> anyhow::Result<crate:
         &fleets::base(global, &args.fleet),
         global.timeout_or(DEFAULT_TIMEOUT),
     )?;
-    let (targets, _skipped) = fleets::targets(global, &args.fleet, &client).await?;
+    let (targets, skipped) = fleets::targets(global, &args.fleet, &client).await?;
+    if !skipped.is_empty() {
+        let regions: Vec<String> = skipped
+            .iter()
+            .map(|s| crate::text::field(&s.region).into_owned())
+            .collect();
+        say!(
+            "note: {} skipped ({}): {}",
+            super::report::plural(regions.len(), "region"),
+            skipped[0].reason,
+            regions.join(", ")
+        );
+    }
     let runner = Runner::new(args.fleet.concurrency, args.all || args.cluster.len() > 1);
     let mut notes = Vec::new();
+    // A fleet's project that cannot be listed fails that project, not the run.
+    let mut fleet = args.fleet.is_fleet().then(FleetReport::default);
     let all = args.all.then_some(args.status.as_str());
-    let planned: Vec<Planned> =
-        select::clusters(&targets, all, &args.cluster, &runner, None, &mut notes).await?;
+    let planned: Vec<Planned> = select::clusters(
+        &targets,
+        all,
+        &args.cluster,
+        &runner,
+        fleet.as_mut(),
+        &mut notes,
+    )
+    .await?;
     for note in &notes {
         say!("{note}");
     }
-    // Names first: two clusters of one name are refused before any certificate is issued.
+    let mut failures: Vec<(String, anyhow::Error)> = Vec::new();
+    // Names first: two clusters of one name are refused before any certificate is issued; a name that
+    // cannot be a Secret's or a label's fails its cluster.
     let mut names: BTreeMap<String, &Planned> = BTreeMap::new();
-    let mut named = Vec::with_capacity(planned.len());
+    let mut named: Vec<(&Planned, String)> = Vec::with_capacity(planned.len());
     for p in &planned {
         let base = secret::dns_part(p.resolved.name.as_deref().unwrap_or(&p.resolved.id));
         let name = match &targets[p.target].project {
@@ -131,11 +155,9 @@ pub async fn run(global: &GlobalArgs, args: ExportArgs) -> anyhow::Result<crate:
             || !secret::label_value_ok(&name)
             || !secret::label_value_ok(&p.resolved.id)
         {
-            return Err(CliError::usage(format!(
-                "cluster {}: its name or id cannot name a Secret or a label",
-                crate::text::field(&p.resolved.id)
-            ))
-            .into());
+            let why = "its name or id cannot name a Secret or a label (63 characters of [a-z0-9-])";
+            failures.push((p.resolved.id.clone(), CliError::usage(why).into()));
+            continue;
         }
         if let Some(other) = names.insert(name.clone(), p) {
             return Err(CliError::usage(format!(
@@ -145,48 +167,77 @@ pub async fn run(global: &GlobalArgs, args: ExportArgs) -> anyhow::Result<crate:
             ))
             .into());
         }
-        named.push(name);
+        named.push((p, name));
     }
     let now = OffsetDateTime::now_utc();
     let horizon = args
         .renew_within
         .and_then(|w| time::Duration::try_from(w).ok())
         .map(|w| now + w);
-    let (mut secrets, mut failures, mut kept) = (Vec::new(), Vec::new(), 0usize);
+    // What the earlier export holds for each cluster, rebuilt as this run writes it; and when it expires.
+    let earlier = |p: &Planned, name: &str| {
+        let old = previous.get(&(namespace.clone(), args.format.secret_name(name)))?;
+        (old.ours() == Some(p.resolved.id.as_str())).then_some(())?;
+        kept_secret(old, args.format, &namespace, name, &p.resolved.id)
+    };
+    let (mut secrets, mut kept) = (Vec::new(), 0usize);
     let mut calls = Vec::new();
-    for (p, name) in planned.iter().zip(&named) {
-        match (previous.get(&p.resolved.id), horizon) {
-            (Some(old), Some(horizon)) if old.expires_at().is_some_and(|t| t > horizon) => {
-                secrets.push(old.clone());
+    for (p, name) in &named {
+        match (earlier(p, name), horizon) {
+            (Some((secret, expires)), Some(horizon)) if expires > horizon => {
+                secrets.push(secret);
                 kept += 1;
             }
-            _ => calls.push((
-                targets[p.target].client.clone(),
-                p.resolved.id.clone(),
-                name.clone(),
-            )),
+            _ => calls.push((*p, name.clone())),
         }
     }
     let pairs: Vec<_> = calls
         .iter()
-        .map(|(c, id, _)| (c.clone(), id.clone()))
+        .map(|(p, _)| (targets[p.target].client.clone(), p.resolved.id.clone()))
         .collect();
     let fetched = fetch::fetch_all(&runner, &pairs, args.duration).await;
     runner.finish();
-    let issued = fetched.len();
-    for (answer, (_, id, name)) in fetched.into_iter().zip(&calls) {
+    let (mut issued, mut kept_notes) = (0usize, Vec::new());
+    for (answer, (p, name)) in fetched.into_iter().zip(&calls) {
+        let id = &p.resolved.id;
         let built = answer.result.and_then(|cert| {
             crate::commands::expiry::check_fresh_answer(&cert.kubeconfig, id, now)?;
             build(&args, &namespace, name, id, &cert.kubeconfig)
         });
         match built {
-            Ok(s) => secrets.push(s),
-            Err(e) => failures.push((id.clone(), e)),
+            Ok(s) => {
+                secrets.push(s);
+                issued += 1;
+            }
+            Err(e) => {
+                // A renewal that failed leaves the earlier Secret as long as it is valid: dropping it would
+                // take a working cluster out of a GitOps repository.
+                if let Some((secret, expires)) = earlier(p, name).filter(|(_, t)| *t > now) {
+                    secrets.push(secret);
+                    kept += 1;
+                    kept_notes.push(format!(
+                        "cluster {id}: the earlier Secret is kept until {}",
+                        rfc3339(expires)
+                    ));
+                }
+                failures.push((id.clone(), e));
+            }
         }
     }
     for (id, e) in &failures {
         say!("error: {}", fetch::failure_line(id, e));
     }
+    if let Some(report) = &fleet {
+        for p in &report.failed_projects {
+            say!(
+                "error: project {} ({}): {}",
+                crate::text::field(p.project.as_deref().unwrap_or("-")),
+                crate::text::field(p.region.as_deref().unwrap_or("-")),
+                crate::text::one_line(&p.error)
+            );
+        }
+    }
+    let partial = !failures.is_empty() || fleet.as_ref().is_some_and(FleetReport::failed);
     if secrets.is_empty() && !failures.is_empty() {
         let (id, e) = failures.remove(0);
         return Err(CliError {
@@ -203,23 +254,24 @@ pub async fn run(global: &GlobalArgs, args: ExportArgs) -> anyhow::Result<crate:
         }
         None => super::common::print_stdout(&text)?,
     }
+    for note in &kept_notes {
+        say!("note: {note}");
+    }
     say!(
-        "exported {} ({} issued, {kept} kept from {})",
+        "exported {} ({issued} issued, {kept} kept from {})",
         super::report::plural(secrets.len(), "Secret"),
-        issued - failures.len(),
         args.from
             .as_deref()
             .map_or_else(|| "-".into(), |p| p.display().to_string())
     );
-    Ok(if failures.is_empty() {
-        exit::OK
-    } else {
-        exit::PARTIAL
-    })
+    Ok(if partial { exit::PARTIAL } else { exit::OK })
 }
 
-/// Our Secrets of `format` in the earlier export at `path`, by cluster id.
-fn previous(path: &Path, format: SecretFormat) -> anyhow::Result<HashMap<String, Secret>> {
+/// Our Secrets of `format` in the earlier export at `path`, by namespace and name.
+fn previous(
+    path: &Path,
+    format: SecretFormat,
+) -> anyhow::Result<HashMap<(String, String), Secret>> {
     let text = std::fs::read_to_string(path)
         .map_err(|e| CliError::file(format!("cannot read {}: {e}", path.display())))?;
     let secrets = secret::read_all(&text)
@@ -227,8 +279,48 @@ fn previous(path: &Path, format: SecretFormat) -> anyhow::Result<HashMap<String,
     Ok(secrets
         .into_iter()
         .filter(|s| s.format() == Some(format))
-        .filter_map(|s| Some((s.ours()?.to_owned(), s)))
+        .map(|s| ((s.metadata.namespace.clone(), s.metadata.name.clone()), s))
         .collect())
+}
+
+/// An earlier Secret of the cluster rebuilt as this run writes it (its namespace and name, no metadata of
+/// another tool), and when its certificate expires — read from the certificate, not the annotation.
+fn kept_secret(
+    old: &Secret,
+    format: SecretFormat,
+    namespace: &str,
+    name: &str,
+    cluster_id: &str,
+) -> Option<(Secret, OffsetDateTime)> {
+    let parts = old.parts()?;
+    let expires = not_after(&parts.cert_data).ok()?;
+    let secret = Secret::build(
+        format,
+        namespace,
+        &Credentials {
+            name,
+            cluster_id,
+            server: &parts.server,
+            ca_data: &parts.ca_data,
+            cert_data: &parts.cert_data,
+            key_data: &parts.key_data,
+            server_name: parts.server_name.as_deref(),
+            expires_at: &rfc3339(expires),
+        },
+    )
+    .ok()?;
+    Some((secret, expires))
+}
+
+/// The end of validity of a base64 PEM client certificate.
+fn not_after(cert_data: &str) -> Result<OffsetDateTime, CliError> {
+    use base64::Engine as _;
+    let pem = base64::engine::general_purpose::STANDARD
+        .decode(cert_data.split_ascii_whitespace().collect::<String>())
+        .map_err(|e| CliError::service(format!("the client certificate is not base64: {e}")))?;
+    Certificate::from_pem(&pem)
+        .and_then(|c| c.not_after())
+        .map_err(|e| CliError::service(format!("the client certificate: {e}")))
 }
 
 /// The Secret of one answer: its endpoint, the cluster CA, the certificate and key.
@@ -277,15 +369,9 @@ fn build(
     let (Some(cert), Some(key)) = (&user.client_certificate_data, &user.client_key_data) else {
         return Err(CliError::service("the answer has no client certificate and key").into());
     };
-    use base64::Engine as _;
-    let pem = base64::engine::general_purpose::STANDARD
-        .decode(cert.split_ascii_whitespace().collect::<String>())
-        .map_err(|e| CliError::service(format!("the client certificate is not base64: {e}")))?;
-    let not_after = Certificate::from_pem(&pem)
-        .and_then(|c| c.not_after())
-        .map_err(|e| CliError::service(format!("the client certificate: {e}")))?;
+    let not_after = not_after(cert)?;
     let expires_at = rfc3339(not_after);
-    Ok(Secret::build(
+    Secret::build(
         args.format,
         namespace,
         &Credentials {
@@ -298,5 +384,6 @@ fn build(
             server_name,
             expires_at: &expires_at,
         },
-    ))
+    )
+    .map_err(|e| CliError::file(e).into())
 }

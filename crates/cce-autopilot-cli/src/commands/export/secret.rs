@@ -90,6 +90,15 @@ pub struct Metadata {
     pub annotations: BTreeMap<String, String>,
 }
 
+/// What one of our Secrets holds, read back ([`Secret::parts`]).
+pub struct Parts {
+    pub server: String,
+    pub ca_data: String,
+    pub cert_data: String,
+    pub key_data: String,
+    pub server_name: Option<String>,
+}
+
 /// What a Secret is made of: one cluster's endpoint and credentials.
 pub struct Credentials<'a> {
     /// The cluster's name in the consumer (a DNS label: the cluster's, with its project in a fleet).
@@ -108,7 +117,11 @@ pub struct Credentials<'a> {
 
 impl Secret {
     /// `creds` in `format`'s shape, in `namespace`.
-    pub fn build(format: SecretFormat, namespace: &str, creds: &Credentials<'_>) -> Secret {
+    pub fn build(
+        format: SecretFormat,
+        namespace: &str,
+        creds: &Credentials<'_>,
+    ) -> Result<Secret, String> {
         let mut labels = BTreeMap::from([
             (OWNER_LABEL.0.to_owned(), OWNER_LABEL.1.to_owned()),
             (CLUSTER_ID_LABEL.to_owned(), creds.cluster_id.to_owned()),
@@ -141,10 +154,10 @@ impl Secret {
                     );
                     secret_type = "cluster.x-k8s.io/secret".to_owned();
                 }
-                string_data.insert("value".to_owned(), kubeconfig(creds));
+                string_data.insert("value".to_owned(), kubeconfig(creds)?);
             }
         }
-        Secret {
+        Ok(Secret {
             api_version: "v1".to_owned(),
             kind: "Secret".to_owned(),
             metadata: Metadata {
@@ -156,6 +169,37 @@ impl Secret {
             secret_type,
             string_data,
             data: BTreeMap::new(),
+        })
+    }
+
+    /// The endpoint and credentials one of our Secrets holds (`None`: not in a shape we write).
+    pub fn parts(&self) -> Option<Parts> {
+        let text = |v: &serde_json::Value| v.as_str().map(str::to_owned);
+        match self.format()? {
+            SecretFormat::Argocd => {
+                let config: serde_json::Value =
+                    serde_json::from_str(self.string_data.get("config")?).ok()?;
+                let tls = config.get("tlsClientConfig")?;
+                Some(Parts {
+                    server: self.string_data.get("server")?.clone(),
+                    ca_data: text(tls.get("caData")?)?,
+                    cert_data: text(tls.get("certData")?)?,
+                    key_data: text(tls.get("keyData")?)?,
+                    server_name: tls.get("serverName").and_then(text),
+                })
+            }
+            SecretFormat::Flux | SecretFormat::Capi => {
+                let doc: serde_json::Value = parse_quietly(self.string_data.get("value")?).ok()?;
+                let cluster = doc.get("clusters")?.get(0)?.get("cluster")?;
+                let user = doc.get("users")?.get(0)?.get("user")?;
+                Some(Parts {
+                    server: text(cluster.get("server")?)?,
+                    ca_data: text(cluster.get("certificate-authority-data")?)?,
+                    cert_data: text(user.get("client-certificate-data")?)?,
+                    key_data: text(user.get("client-key-data")?)?,
+                    server_name: cluster.get("tls-server-name").and_then(text),
+                })
+            }
         }
     }
 
@@ -165,12 +209,6 @@ impl Secret {
         (labels.get(OWNER_LABEL.0).map(String::as_str) == Some(OWNER_LABEL.1))
             .then(|| labels.get(CLUSTER_ID_LABEL).map(String::as_str))
             .flatten()
-    }
-
-    /// When its certificate runs out, as the annotation says.
-    pub fn expires_at(&self) -> Option<time::OffsetDateTime> {
-        let text = self.metadata.annotations.get(EXPIRES_AT)?;
-        time::OffsetDateTime::parse(text, &time::format_description::well_known::Rfc3339).ok()
     }
 
     /// The shape this Secret has.
@@ -213,7 +251,7 @@ impl Secret {
 }
 
 /// The one-context kubeconfig Flux and Cluster API read, in kubectl's layout.
-fn kubeconfig(creds: &Credentials<'_>) -> String {
+fn kubeconfig(creds: &Credentials<'_>) -> Result<String, String> {
     let mut cluster = serde_json::json!({
         "server": creds.server,
         "certificate-authority-data": creds.ca_data,
@@ -232,7 +270,7 @@ fn kubeconfig(creds: &Credentials<'_>) -> String {
         "contexts": [{"name": creds.name, "context": {"cluster": creds.name, "user": creds.name}}],
         "current-context": creds.name,
     });
-    serde_saphyr::to_string(&doc).unwrap_or_default()
+    serde_saphyr::to_string(&doc).map_err(|e| format!("cannot write the kubeconfig: {e}"))
 }
 
 /// A name made a DNS-1123 label part: lower case, `_` and anything else outside `[a-z0-9-]` as `-`.
@@ -263,10 +301,24 @@ pub fn label_value_ok(value: &str) -> bool {
             .is_none_or(|b| b.is_ascii_alphanumeric())
 }
 
-/// Reads Secrets from an export (YAML documents) or from a `v1/List` (`kubectl get secret -o yaml`).
+/// YAML read without quoting the source in errors (it may hold private keys).
+fn parse_quietly<T: serde::de::DeserializeOwned>(text: &str) -> Result<T, String> {
+    let options = serde_saphyr::options! { with_snippet: false };
+    serde_saphyr::from_str_with_options(text, options).map_err(|e| e.without_snippet().to_string())
+}
+
+/// Our Secrets (the owner label) from an export (YAML documents) or from a `v1/List` (`kubectl get secret -o
+/// yaml`); other documents and other Secrets are passed over unread. Errors quote no value of the file.
 pub fn read_all(text: &str) -> Result<Vec<Secret>, String> {
-    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple(text)
-        .map_err(|e| format!("not YAML Secrets or a v1 List: {e}"))?;
+    let options = serde_saphyr::options! { with_snippet: false };
+    let docs: Vec<serde_json::Value> = serde_saphyr::from_multiple_with_options(text, options)
+        .map_err(|e| format!("not YAML Secrets or a v1 List: {}", e.without_snippet()))?;
+    let is_ours = |v: &serde_json::Value| {
+        v.get("kind").and_then(serde_json::Value::as_str) == Some("Secret")
+            && v.pointer("/metadata/labels/cce-autopilot.io~1owner")
+                .and_then(serde_json::Value::as_str)
+                == Some(OWNER_LABEL.1)
+    };
     let mut secrets = Vec::new();
     for doc in docs {
         let values = match doc.get("kind").and_then(serde_json::Value::as_str) {
@@ -277,9 +329,14 @@ pub fn read_all(text: &str) -> Result<Vec<Secret>, String> {
             Some("Secret") => vec![doc],
             _ => continue,
         };
-        for value in values {
+        for value in values.into_iter().filter(is_ours) {
+            let name = value
+                .pointer("/metadata/name")
+                .and_then(serde_json::Value::as_str)
+                .map(|n| crate::text::field(n).into_owned())
+                .unwrap_or_default();
             let secret: Secret = serde_json::from_value(value)
-                .map_err(|e| format!("a Secret that does not parse: {e}"))?;
+                .map_err(|_| format!("Secret {name:?} does not have the shape of a Secret"))?;
             secrets.push(secret.canonical()?);
         }
     }
@@ -318,7 +375,7 @@ mod tests {
 
     #[test]
     fn each_shape_has_its_keys_type_and_labels() {
-        let argo = Secret::build(SecretFormat::Argocd, "argocd", &creds());
+        let argo = Secret::build(SecretFormat::Argocd, "argocd", &creds()).unwrap();
         assert_eq!(argo.metadata.name, "cce-prod");
         assert_eq!(
             argo.string_data.keys().collect::<Vec<_>>(),
@@ -327,7 +384,7 @@ mod tests {
         let config: serde_json::Value = serde_json::from_str(&argo.string_data["config"]).unwrap();
         assert_eq!(config["tlsClientConfig"]["caData"], "Q0E=");
         assert!(config["tlsClientConfig"].get("insecure").is_none());
-        let capi = Secret::build(SecretFormat::Capi, "default", &creds());
+        let capi = Secret::build(SecretFormat::Capi, "default", &creds()).unwrap();
         assert_eq!(
             (capi.metadata.name.as_str(), capi.secret_type.as_str()),
             ("prod-kubeconfig", "cluster.x-k8s.io/secret")
@@ -336,7 +393,7 @@ mod tests {
             capi.metadata.labels["cluster.x-k8s.io/cluster-name"],
             "prod"
         );
-        let flux = Secret::build(SecretFormat::Flux, "flux-system", &creds());
+        let flux = Secret::build(SecretFormat::Flux, "flux-system", &creds()).unwrap();
         assert_eq!(flux.string_data.keys().collect::<Vec<_>>(), ["value"]);
         for s in [&argo, &capi, &flux] {
             assert_eq!(s.ours(), Some("3f0c9a1e-2b4d-4c6e-8f10-123456789abc"));
@@ -347,8 +404,8 @@ mod tests {
     #[test]
     fn written_secrets_read_back_the_same_and_kubectl_lists_are_read_too() {
         let mut secrets = vec![
-            Secret::build(SecretFormat::Flux, "flux-system", &creds()),
-            Secret::build(SecretFormat::Argocd, "argocd", &creds()),
+            Secret::build(SecretFormat::Flux, "flux-system", &creds()).unwrap(),
+            Secret::build(SecretFormat::Argocd, "argocd", &creds()).unwrap(),
         ];
         let text = write_all(&mut secrets).unwrap();
         assert_eq!(read_all(&text).unwrap(), secrets);
@@ -374,7 +431,25 @@ items:
         let read = read_all(list).unwrap();
         assert_eq!(read[0].string_data["name"], "prod");
         assert_eq!(read[0].ours(), Some("abc"));
-        assert!(read_all("kind: List\nitems:\n- kind: Secret\n  data: {a: '%%%'}\n").is_err());
+        // A foreign Secret (no owner label) is passed over unread, whatever its data; ours must decode.
+        assert!(
+            read_all("kind: List\nitems:\n- kind: Secret\n  data: {a: '%%%'}\n")
+                .unwrap()
+                .is_empty()
+        );
+        let bad = "kind: Secret\nmetadata: {name: x, labels: {cce-autopilot.io/owner: cce-autopilot}}\ndata: {a: '%%%'}\n";
+        assert!(read_all(bad).is_err());
+        // Errors quote no value of the file (it may hold keys).
+        let err =
+            read_all("kind: Secret\nmetadata: {name: x}\nkey: [PRIVATEKEYMATERIAL\n").unwrap_err();
+        assert!(!err.contains("PRIVATEKEYMATERIAL"), "{err}");
+        for s in &secrets {
+            let parts = s.parts().expect("our own Secret reads back");
+            assert_eq!(
+                (parts.server.as_str(), parts.cert_data.as_str()),
+                ("https://10.0.0.1:5443", "Q0VSVA==")
+            );
+        }
     }
 
     #[test]
