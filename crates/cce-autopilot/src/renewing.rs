@@ -245,20 +245,19 @@ async fn fetch(
         .duration(duration)
         .send()
         .await?;
-    let data = cert
+    let pem = cert
         .kubeconfig
         .access(access)
-        .and_then(|e| e.user.user.client_certificate_data.clone())
+        .and_then(|e| e.user.user.client_certificate_pem().ok().flatten())
         .ok_or_else(|| {
             Error::invalid(
                 "access",
                 format!("the kubeconfig has no {access} certificate"),
             )
         })?;
-    let facts = decode_pem(&data)
-        .and_then(|pem| Certificate::from_pem(&pem).ok())
-        .and_then(|c| c.facts().ok())
-        .ok_or_else(|| Error::invalid("certificate", "the client certificate cannot be read"))?;
+    let facts = Certificate::from_pem(&pem)
+        .and_then(|c| c.facts())
+        .map_err(|_| Error::invalid("certificate", "the client certificate cannot be read"))?;
     let config = cert.kube_config(access).await?;
     let kube = kube::Client::try_from(config).map_err(|e| Error::Config {
         message: format!("kube-rs cannot build a client on the {access} context"),
@@ -269,13 +268,6 @@ async fn fetch(
         not_before: facts.not_before,
         not_after: facts.not_after,
     })
-}
-
-fn decode_pem(data: &str) -> Option<Vec<u8>> {
-    use base64::Engine as _;
-    base64::engine::general_purpose::STANDARD
-        .decode(data.split_ascii_whitespace().collect::<String>())
-        .ok()
 }
 
 #[cfg(test)]

@@ -149,19 +149,23 @@ fn renew_within_issues_again_exactly_what_expires_and_keeps_the_rest_byte_for_by
     let previous = world.path("previous.yaml");
     std::fs::write(&previous, format!("{}{}", old.stdout, fresh.stdout)).unwrap();
     let issued = |id: &str| world.emu.issued(id);
+    // `export --format flux --all` renewing what expires within a week of the earlier export `from`.
+    let renew = |from: &std::path::Path| {
+        world.run([
+            "kubeconfig".as_ref(),
+            "export".as_ref(),
+            "--format".as_ref(),
+            "flux".as_ref(),
+            "--all".as_ref(),
+            "--renew-within".as_ref(),
+            "7d".as_ref(),
+            "--from".as_ref(),
+            from.as_os_str(),
+        ])
+    };
     let before = [issued("id-alpha"), issued("id-bravo"), issued("id-charlie")];
 
-    let renewed = world.run([
-        "kubeconfig",
-        "export",
-        "--format",
-        "flux",
-        "--all",
-        "--renew-within",
-        "7d",
-        "--from",
-        previous.to_str().unwrap(),
-    ]);
+    let renewed = renew(&previous);
     renewed.success("renew");
     let after = [issued("id-alpha"), issued("id-bravo"), issued("id-charlie")];
     assert_eq!(
@@ -185,17 +189,7 @@ fn renew_within_issues_again_exactly_what_expires_and_keeps_the_rest_byte_for_by
     // The same certificates give the same bytes: nothing is due, so nothing is issued or changed.
     let current = world.path("current.yaml");
     std::fs::write(&current, &renewed.stdout).unwrap();
-    let again = world.run([
-        "kubeconfig",
-        "export",
-        "--format",
-        "flux",
-        "--all",
-        "--renew-within",
-        "7d",
-        "--from",
-        current.to_str().unwrap(),
-    ]);
+    let again = renew(&current);
     again.success("again");
     assert_eq!(again.stdout, renewed.stdout, "byte-identical");
     assert_eq!(
@@ -218,17 +212,7 @@ fn renew_within_issues_again_exactly_what_expires_and_keeps_the_rest_byte_for_by
         .collect();
     let doc = serde_json::json!({"apiVersion": "v1", "kind": "List", "items": items});
     std::fs::write(&list, serde_saphyr::to_string(&doc).unwrap()).unwrap();
-    let from_list = world.run([
-        "kubeconfig",
-        "export",
-        "--format",
-        "flux",
-        "--all",
-        "--renew-within",
-        "7d",
-        "--from",
-        list.to_str().unwrap(),
-    ]);
+    let from_list = renew(&list);
     from_list.success("from a kubectl list");
     assert_eq!(from_list.stdout, renewed.stdout);
 }

@@ -312,12 +312,16 @@ fn kept_secret(
     Some((secret, expires))
 }
 
-/// The end of validity of a base64 PEM client certificate.
+/// The end of validity of a base64 PEM client certificate (decoded as the answer's own field is).
 fn not_after(cert_data: &str) -> Result<OffsetDateTime, CliError> {
-    use base64::Engine as _;
-    let pem = base64::engine::general_purpose::STANDARD
-        .decode(cert_data.split_ascii_whitespace().collect::<String>())
-        .map_err(|e| CliError::service(format!("the client certificate is not base64: {e}")))?;
+    let user = cce_autopilot::model::AnswerUser {
+        client_certificate_data: Some(cert_data.to_owned()),
+        ..Default::default()
+    };
+    let pem = user
+        .client_certificate_pem()
+        .map_err(|e| CliError::service(e.to_string()))?
+        .unwrap_or_default();
     Certificate::from_pem(&pem)
         .and_then(|c| c.not_after())
         .map_err(|e| CliError::service(format!("the client certificate: {e}")))

@@ -110,43 +110,45 @@ pub(crate) async fn targets(
     let mut targets = Vec::new();
     let mut skipped = Vec::new();
     for region in &regions {
-        let mut found = 0;
         let mut in_region: Vec<_> = projects
             .iter()
             .filter(|p| p.region() == region)
             .filter(|p| fleet.all_projects || p.name == *region)
+            .filter(|p| {
+                if !p.enabled {
+                    tracing::debug!(project = %p.name, "project disabled: skipped");
+                }
+                p.enabled
+            })
             .collect();
         in_region.sort_by(|a, b| (a.name != *region, &a.name).cmp(&(b.name != *region, &b.name)));
-        for project in in_region {
-            if !project.enabled {
-                tracing::debug!(project = %project.name, "project disabled: skipped");
-                continue;
+        if in_region.is_empty() {
+            if report_empty {
+                skipped.push(SkippedJson {
+                    region: region.clone(),
+                    reason: "the identity has no project there".to_owned(),
+                });
             }
-            match client.in_project(region, &project.id) {
-                Ok(project_client) => {
-                    found += 1;
-                    targets.push(FleetTarget {
-                        region: Some(region.clone()),
-                        project: Some(project.name.clone()),
-                        project_id: Some(project.id.clone()),
-                        client: project_client,
-                    });
-                }
-                Err(e) => {
-                    skipped.push(SkippedJson {
-                        region: region.clone(),
-                        reason: format!("no endpoint for its projects: {e}"),
-                    });
-                    found = usize::MAX;
-                    break;
-                }
-            }
+            continue;
         }
-        if found == 0 && report_empty {
-            skipped.push(SkippedJson {
+        // A region's endpoint is found for all its projects or for none.
+        let clients: cce_autopilot::Result<Vec<Client>> = in_region
+            .iter()
+            .map(|p| client.in_project(region, &p.id))
+            .collect();
+        match clients {
+            Ok(clients) => {
+                targets.extend(in_region.iter().zip(clients).map(|(p, c)| FleetTarget {
+                    region: Some(region.clone()),
+                    project: Some(p.name.clone()),
+                    project_id: Some(p.id.clone()),
+                    client: c,
+                }))
+            }
+            Err(e) => skipped.push(SkippedJson {
                 region: region.clone(),
-                reason: "the identity has no project there".to_owned(),
-            });
+                reason: format!("no endpoint for its projects: {e}"),
+            }),
         }
     }
     for project in &projects {
